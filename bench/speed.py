@@ -1,0 +1,167 @@
+"""Speed benchmark for qa: every figure next to its baseline from the same run, as a ratio.
+
+    .venv/bin/python bench/speed.py [--runs 5] [--sample 500] [--json bench/results/speed.json]
+
+Figures (median of --runs runs each; machines are noisy, so compare ratios, not seconds):
+  cold_ask        `qa ask` in a new process on the seed index, vs `python -c "import sentence_transformers"`
+  help / sources  `qa --help` and `qa sources`, vs `python -c pass`
+  warm_query      per-question latency of the search path used by `qa ask --json -` on the BBC
+                  index (answer sentence included): p50 and p90
+  index_speed     passages/s of `qa index` over the BBC corpus (end to end), and of its encoder
+                  alone, vs naive `SentenceTransformer(...).encode(texts, batch_size=32)` in fp32
+                  over a sample of the same passages; cosine of stored vectors to fp32
+  noop_reindex    a second `qa index` of the unchanged BBC corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BBC = ROOT.parent / "shared" / "corpora" / "bbc"
+QA = [sys.executable, "-m", "qa"]
+QUESTION = "what did Peskov say about tanks"
+
+
+def wall(cmd: list[str], runs: int, stdin: str | None = None) -> tuple[float, str]:
+    """Median wall time of ``cmd`` over ``runs`` runs (after one warm-up for the page cache)."""
+    times = []
+    out = ""
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
+        out = proc.stdout
+        if i:
+            times.append(elapsed)
+    return statistics.median(times), out
+
+
+def row(name: str, value: float, baseline: float, unit: str, target: str, ok: bool) -> dict:
+    ratio = value / baseline if baseline else float("nan")
+    print(f"{name:<26} {value:>10.3f} {unit:<12} baseline {baseline:>10.3f}  ratio {ratio:>6.3f}"
+          f"  target {target:<10} {'PASS' if ok else 'FAIL'}")
+    return {"name": name, "value": value, "baseline": baseline, "unit": unit,
+            "ratio": ratio, "target": target, "pass": ok}
+
+
+def cold_start(tmp: Path, runs: int) -> list[dict]:
+    seeds = tmp / "seeds"
+    subprocess.run([*QA, "index", "data", "--index-dir", str(seeds)], check=True,
+                   capture_output=True, cwd=ROOT)
+    st_import, _ = wall([sys.executable, "-c", "import sentence_transformers"], runs)
+    py, _ = wall([sys.executable, "-c", "pass"], runs)
+    ask, out = wall([*QA, "ask", QUESTION, "--index-dir", str(seeds)], runs)
+    assert "will burn as other tanks" in out, out
+    help_, _ = wall([*QA, "--help"], runs)
+    sources, _ = wall([*QA, "sources", "--index-dir", str(seeds)], runs)
+    return [
+        row("cold_ask", ask, st_import, "s", "<= 0.12x", ask <= 0.12 * st_import),
+        row("help", help_, py, "s", "<= 0.3 s", help_ <= 0.3),
+        row("sources", sources, py, "s", "<= 0.3 s", sources <= 0.3),
+    ]
+
+
+def index_bbc(tmp: Path) -> tuple[Path, float, int]:
+    index_dir = tmp / "bbc"
+    start = time.perf_counter()
+    subprocess.run([*QA, "index", str(BBC), "--index-dir", str(index_dir)], check=True,
+                   capture_output=True, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    passages = json.loads((index_dir / "manifest.json").read_text())["passages"]
+    return index_dir, elapsed, passages
+
+
+def encoder_speed(index_dir: Path, sample: int, runs: int) -> tuple[float, float, float, float]:
+    """(naive passages/s, ours passages/s, min cosine, mean cosine) on the same sample."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    from qa.embed import PassageEncoder
+    from qa.model import resolve_model
+    from qa.passages import split_sentences
+
+    conn = sqlite3.connect(index_dir / "qa.sqlite")
+    texts = [t for (t,) in conn.execute("SELECT DISTINCT text FROM passages")]
+    random.Random(0).shuffle(texts)
+    texts = texts[:sample]
+    spans = [split_sentences(t) for t in texts]
+    ref = resolve_model(None)
+    naive_model = SentenceTransformer(str(ref.path), device="cpu")
+    ours = PassageEncoder(ref)
+    naive_times, our_times = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        naive = naive_model.encode(texts, batch_size=32, normalize_embeddings=True)
+        naive_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        encoded = ours.encode(texts, spans)
+        our_times.append(time.perf_counter() - start)
+    cos = np.sum(naive * encoded.vectors, axis=1)
+    return (len(texts) / statistics.median(naive_times), len(texts) / statistics.median(our_times),
+            float(cos.min()), float(cos.mean()))
+
+
+def warm_queries(index_dir: Path, n: int = 200) -> tuple[float, float]:
+    """p50 and p90 latency (ms) of Searcher.ask, the path `qa ask --json -` runs per line."""
+    from qa.search import Searcher
+
+    titles = sorted(p.read_text(encoding="latin-1").splitlines()[0] for p in BBC.glob("*/*.txt"))
+    questions = [f"what happened: {t}" for t in random.Random(1).sample(titles, n)]
+    searcher = Searcher(index_dir, None, notice=lambda m: None)
+    for q in questions[:5]:
+        searcher.ask(q)
+    times = []
+    for q in questions:
+        start = time.perf_counter()
+        searcher.ask(q)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.9 * len(times))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sample", type=int, default=500, help="passages for the encoder race")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "speed.json")
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, "
+          f"{__import__('os').cpu_count()} cores, python {platform.python_version()}")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="qa-speed-") as tmp_name:
+        tmp = Path(tmp_name)
+        rows += cold_start(tmp, args.runs)
+        index_dir, seconds, passages = index_bbc(tmp)
+        naive, ours, cos_min, cos_mean = encoder_speed(index_dir, args.sample, args.runs)
+        e2e = passages / seconds
+        rows.append(row("index_e2e_passages_per_s", e2e, naive, "passages/s", ">= 2.5x", e2e >= 2.5 * naive))
+        rows.append(row("encoder_passages_per_s", ours, naive, "passages/s", ">= 2.5x", ours >= 2.5 * naive))
+        rows.append(row("cosine_min_to_fp32", cos_min, 1.0, "", ">= 0.999", cos_min >= 0.999))
+        noop, out = wall([*QA, "index", str(BBC), "--index-dir", str(index_dir)], args.runs)
+        assert "0 passages embedded" in out, out
+        rows.append(row("noop_reindex", noop, 1.0, "s", "<= 1 s", noop <= 1.0))
+        p50, p90 = warm_queries(index_dir)
+        rows.append(row("warm_query_p50", p50, 25.0, "ms", "<= 25 ms", p50 <= 25.0))
+        rows.append(row("warm_query_p90", p90, 25.0, "ms", "(info)", True))
+    result = {"machine": platform.machine(), "python": platform.python_version(),
+              "runs": args.runs, "passages": passages, "cosine_mean": cos_mean, "rows": rows}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

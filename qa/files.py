@@ -1,0 +1,71 @@
+"""Finding article files: .txt and .md, folders walked recursively, symlink loops survived."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import BadInputError
+
+SUFFIXES = (".txt", ".md")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to index and the root (folder or file) it was found under."""
+
+    root: str
+    path: str
+
+
+def discover(paths: list[Path]) -> list[Source]:
+    """Every article file under ``paths``, sorted, each once.
+
+    Raises:
+        BadInputError: a path does not exist, or names a file that is not .txt/.md.
+    """
+    found: dict[str, Source] = {}
+    for given in paths:
+        root = os.path.abspath(given)
+        if not os.path.exists(root):
+            raise BadInputError(
+                f"{given} does not exist", "Pass a folder or .txt/.md file of articles"
+            )
+        if os.path.isfile(root):
+            if not root.lower().endswith(SUFFIXES):
+                raise BadInputError(
+                    f"{given} is not a .txt or .md file", "Pass .txt/.md files or a folder"
+                )
+            found.setdefault(root, Source(root, root))
+            continue
+        for path in _walk(root):
+            found.setdefault(path, Source(root, path))
+    return sorted(found.values(), key=lambda s: s.path)
+
+
+def _walk(root: str) -> list[str]:
+    """Files under ``root``, following symlinks but entering each real folder only once."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if name.lower().endswith(SUFFIXES) and not name.startswith(".") and os.path.isfile(path):
+                out.append(path)
+    return out
+
+
+def display_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it, else absolute."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel

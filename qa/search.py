@@ -1,0 +1,167 @@
+"""Search: dense (FAISS), lexical (FTS5 BM25) and hybrid (reciprocal rank fusion) -> Hits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from qa.answer import pick_sentence
+from qa.errors import BadInputError, IndexError_
+from qa.files import display_path
+from qa.fusion import reciprocal_rank_fusion
+from qa.model import resolve_model
+from qa.store import PassageRow, Store
+from qa.terms import content_terms, fts_query
+from qa.vectors import load_index
+
+if TYPE_CHECKING:
+    import faiss
+
+    from qa.onnx_encoder import QueryEncoder
+
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
+CANDIDATES = 100  # how deep each side of a hybrid search looks
+MAX_QUERY_TERMS = 64
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a passage comes from."""
+
+    path: str
+    paragraph: int
+    title: str | None
+    outlet: str | None
+    date: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage with its answer sentence."""
+
+    rank: int
+    score: float
+    passage_id: int
+    text: str
+    answer: str
+    answer_start: int
+    source: Source
+
+
+class Searcher:
+    """An open index ready for questions; load once, ask many times."""
+
+    def __init__(
+        self, index_dir: Path, model: str | None, notice: Callable[[str], None]
+    ) -> None:
+        self.store = Store.open(index_dir)
+        self.notice = notice
+        meta = self.store.meta()
+        built_with = meta.get("model")
+        if not built_with or "dimension" not in meta:
+            raise IndexError_(f"the index in {index_dir}/ is empty", "Run `qa index PATH` first")
+        if model is not None and resolve_model(model).name != built_with:
+            raise IndexError_(
+                f"the index in {index_dir}/ was built with model {built_with}, not {model}",
+                f"Drop --model, or rebuild with `qa index --rebuild --model {model}`",
+            )
+        self.model = built_with
+        self.dim = int(meta["dimension"])
+        self._encoder: QueryEncoder | None = None
+        self._faiss: tuple[int, faiss.Index] | None = None
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def encoder(self) -> QueryEncoder:
+        if self._encoder is None:
+            from qa.indexer import ENCODER_DIR
+            from qa.onnx_encoder import load_query_encoder
+
+            self._encoder = load_query_encoder(
+                self.store.index_dir / ENCODER_DIR, resolve_model(self.model)
+            )
+        return self._encoder
+
+    def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+        """The ``k`` best passages for ``question``, best first, each with its answer sentence."""
+        question = question.strip()
+        if not question:
+            raise BadInputError("the question is empty", 'Ask something, e.g. qa ask "who won?"')
+        if mode not in MODES:
+            raise BadInputError(f"unknown mode {mode!r}", f"Use one of: {', '.join(MODES)}")
+        query_vector = self.encoder.encode([question])[0]
+        self.store.conn.execute("BEGIN")  # one snapshot for the whole search
+        try:
+            ranked = self._rank(question, query_vector, mode, k)
+            rows = self.store.passages(pid for pid, _ in ranked)
+        finally:
+            self.store.conn.execute("COMMIT")
+        return _hits(ranked, rows, query_vector, content_terms(question), k)
+
+    def _rank(
+        self, question: str, query_vector: np.ndarray, mode: Mode, k: int
+    ) -> list[tuple[int, float]]:
+        depth = max(CANDIDATES, 2 * k)
+        dense = self._dense(query_vector, depth) if mode != "lexical" else []
+        lexical = self._lexical(question, depth) if mode != "dense" else []
+        if mode == "dense":
+            ranked = dense
+        elif mode == "lexical":
+            ranked = lexical
+        else:
+            ranked = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
+        return ranked[: 2 * k]  # extra room for collapsing duplicate texts
+
+    def _dense(self, query_vector: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        index = self._vector_index()
+        if index.ntotal == 0:
+            return []
+        scores, ids = index.search(query_vector.reshape(1, -1).astype(np.float32), depth)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _lexical(self, question: str, depth: int) -> list[tuple[int, float]]:
+        match = fts_query(" ".join(content_terms(question)[:MAX_QUERY_TERMS]))
+        return self.store.lexical(match, depth) if match else []
+
+    def _vector_index(self) -> faiss.Index:
+        generation = self.store.generation
+        if self._faiss is None or self._faiss[0] != generation:
+            passages = self.store.counts()[1]
+            self._faiss = (generation, load_index(self.store, self.dim, passages, self.notice))
+        return self._faiss[1]
+
+
+def _hits(
+    ranked: list[tuple[int, float]],
+    rows: dict[int, PassageRow],
+    query_vector: np.ndarray,
+    terms: list[str],
+    k: int,
+) -> list[Hit]:
+    hits: list[Hit] = []
+    seen_texts: set[str] = set()
+    for pid, score in ranked:
+        row = rows.get(pid)
+        if row is None or row.text in seen_texts:
+            continue
+        seen_texts.add(row.text)
+        spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
+        vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
+        start, end = pick_sentence(row.text, spans, vectors, query_vector, terms)
+        article = row.article
+        source = Source(
+            display_path(article.path), row.paragraph,
+            article.title, article.outlet, article.date, article.url,
+        )
+        hits.append(Hit(len(hits) + 1, score, pid, row.text, row.text[start:end], start, source))
+        if len(hits) == k:
+            break
+    return hits

@@ -1,0 +1,358 @@
+"""The index folder's source of truth: one SQLite database.
+
+Tables: ``meta`` (format version, model, dimension, generation), ``articles`` (one per file,
+with its content hash), ``passages``, ``embeddings`` (float32 vectors keyed by the passage
+text's hash, so identical text is embedded once and an interrupted run resumes), and the FTS5
+table ``passages_fts``. The FAISS file and manifest.json are derived from it (see vectors.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import IndexError_, IndexMissingError
+
+FORMAT_VERSION = 1
+DB_NAME = "qa.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    root TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    title TEXT, outlet TEXT, date TEXT, author TEXT, url TEXT
+);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    paragraph INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    text_sha BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
+CREATE INDEX IF NOT EXISTS passages_sha ON passages(text_sha);
+CREATE TABLE IF NOT EXISTS embeddings (
+    text_sha BLOB PRIMARY KEY,
+    vector BLOB NOT NULL,
+    spans BLOB NOT NULL,
+    sentence_vectors BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+    text, title, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An indexed article as stored."""
+
+    id: int
+    path: str
+    title: str | None
+    outlet: str | None
+    date: str | None
+    author: str | None
+    url: str | None
+    passages: int = 0
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    """A passage with what is needed to show it and pick its answer sentence."""
+
+    id: int
+    paragraph: int
+    text: str
+    spans: bytes
+    sentence_vectors: bytes
+    article: ArticleRow
+
+
+@dataclass(frozen=True)
+class NewPassage:
+    """A passage to insert: its paragraph number, text and text hash."""
+
+    paragraph: int
+    text: str
+    text_sha: bytes
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article to insert or replace, with its passages."""
+
+    path: str
+    root: str
+    sha256: str
+    title: str | None
+    outlet: str | None
+    date: str | None
+    author: str | None
+    url: str | None
+    passages: list[NewPassage]
+
+
+def db_path(index_dir: Path) -> Path:
+    """Where the SQLite database of an index folder lives."""
+    return index_dir / DB_NAME
+
+
+class Store:
+    """An open index database. Use :meth:`open` (read) or :meth:`create` (write)."""
+
+    def __init__(self, conn: sqlite3.Connection, index_dir: Path) -> None:
+        self.conn = conn
+        self.index_dir = index_dir
+
+    # ---- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, index_dir: Path) -> Store:
+        """Open an existing index for reading and writing; check it is one we can use."""
+        path = db_path(index_dir)
+        if not path.is_file():
+            raise IndexMissingError(
+                f"no index in {index_dir}/", "Run `qa index [PATH ...]` first (default: data/)"
+            )
+        store = cls(_connect(path), index_dir)
+        store._check_format()
+        return store
+
+    @classmethod
+    def create(cls, index_dir: Path) -> Store:
+        """Open the index in ``index_dir``, creating the folder and schema if needed."""
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexError_(f"cannot create index folder {index_dir}: {exc.strerror}") from None
+        existed = db_path(index_dir).is_file()
+        store = cls(_connect(db_path(index_dir)), index_dir)
+        if existed:
+            store._check_format()
+        with store.transaction():
+            store.conn.executescript(_SCHEMA)
+            store.conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),)
+            )
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _check_format(self) -> None:
+        try:
+            version = int(self.meta().get("format_version", "0"))
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(
+                f"the index database {db_path(self.index_dir)} is damaged ({exc})",
+                f"Rebuild it: `qa index --rebuild` (or delete {self.index_dir}/ and run `qa index`)",
+            ) from None
+        if version > FORMAT_VERSION:
+            raise IndexError_(
+                f"the index in {self.index_dir}/ has format {version}, newer than this qa "
+                f"understands ({FORMAT_VERSION})",
+                "Upgrade qa, or rebuild the index with `qa index --rebuild`",
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    # ---- meta ----------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        try:
+            return dict(self.conn.execute("SELECT key, value FROM meta"))
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return {}
+            raise
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Write meta keys; call inside a transaction."""
+        self.conn.executemany(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            list(values.items()),
+        )
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every index run that changed something; names the matching FAISS file."""
+        return int(self.meta().get("generation", "0"))
+
+    # ---- reading -------------------------------------------------------------------------
+    def file_hashes(self) -> dict[str, tuple[str, str]]:
+        """path -> (root, sha256) of every indexed file."""
+        rows = self.conn.execute("SELECT path, root, sha256 FROM articles")
+        return {path: (root, sha) for path, root, sha in rows}
+
+    def articles(self) -> list[ArticleRow]:
+        rows = self.conn.execute(
+            "SELECT a.id, a.path, a.title, a.outlet, a.date, a.author, a.url, "
+            "(SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) "
+            "FROM articles a ORDER BY a.date IS NULL, a.date, a.path"
+        )
+        return [ArticleRow(*row) for row in rows]
+
+    def counts(self) -> tuple[int, int]:
+        """(articles, passages)."""
+        articles = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        passages = self.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return articles, passages
+
+    def vector_dimension(self) -> int | None:
+        """Dimension of the stored passage vectors (None when there are none)."""
+        row = self.conn.execute(
+            "SELECT length(e.vector) / 4 FROM passages p "
+            "JOIN embeddings e ON e.text_sha = p.text_sha LIMIT 1"
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        """The passages with these ids (with their article), by id."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            "SELECT p.id, p.paragraph, p.text, e.spans, e.sentence_vectors, "
+            "a.id, a.path, a.title, a.outlet, a.date, a.author, a.url "
+            "FROM passages p JOIN articles a ON a.id = p.article_id "
+            f"JOIN embeddings e ON e.text_sha = p.text_sha WHERE p.id IN ({marks})",
+            ids,
+        )
+        return {
+            row[0]: PassageRow(*row[:5], article=ArticleRow(*row[5:])) for row in rows
+        }
+
+    def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """FTS5 BM25 search: (passage id, bm25 score, higher is better), best first."""
+        rows = self.conn.execute(
+            "SELECT rowid, -bm25(passages_fts, 1.0, 0.5) AS score FROM passages_fts "
+            "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
+            (match, limit),
+        )
+        return [(int(rowid), float(score)) for rowid, score in rows]
+
+    def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[list[int], list[bytes]]]:
+        """(passage ids, float32 vector blobs) in batches, for building the FAISS index."""
+        cursor = self.conn.execute(
+            "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.text_sha = p.text_sha "
+            "ORDER BY p.id"
+        )
+        while rows := cursor.fetchmany(batch):
+            yield [r[0] for r in rows], [r[1] for r in rows]
+
+    def known_embeddings(self, shas: Iterable[bytes]) -> set[bytes]:
+        """Which of these text hashes already have an embedding."""
+        found: set[bytes] = set()
+        shas = list(shas)
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT text_sha FROM embeddings WHERE text_sha IN ({marks})", chunk
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    # ---- writing -------------------------------------------------------------------------
+    def put_embeddings(self, rows: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
+        """Store (text_sha, vector, spans, sentence_vectors) rows in their own transaction.
+
+        Embeddings are a cache keyed by content: writing them never changes what a search sees,
+        so they are committed as they come and survive an interrupted run.
+        """
+        with self.transaction():
+            self.conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
+
+    def delete_articles(self, paths: Iterable[str]) -> None:
+        """Remove these files' articles, passages and FTS rows; call inside a transaction."""
+        for path in paths:
+            row = self.conn.execute("SELECT id FROM articles WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                continue
+            self.conn.execute(
+                "DELETE FROM passages_fts WHERE rowid IN "
+                "(SELECT id FROM passages WHERE article_id = ?)",
+                (row[0],),
+            )
+            self.conn.execute("DELETE FROM passages WHERE article_id = ?", (row[0],))
+            self.conn.execute("DELETE FROM articles WHERE id = ?", (row[0],))
+
+    def insert_article(self, article: NewArticle) -> None:
+        """Insert one article with its passages and FTS rows; call inside a transaction."""
+        cursor = self.conn.execute(
+            "INSERT INTO articles (path, root, sha256, title, outlet, date, author, url) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.path, article.root, article.sha256, article.title,
+                article.outlet, article.date, article.author, article.url,
+            ),
+        )
+        article_id = cursor.lastrowid
+        for passage in article.passages:
+            pid = self.conn.execute(
+                "INSERT INTO passages (article_id, paragraph, text, text_sha) VALUES (?, ?, ?, ?)",
+                (article_id, passage.paragraph, passage.text, passage.text_sha),
+            ).lastrowid
+            self.conn.execute(
+                "INSERT INTO passages_fts (rowid, text, title) VALUES (?, ?, ?)",
+                (pid, passage.text, article.title or ""),
+            )
+
+    def prune_embeddings(self) -> None:
+        """Drop cached embeddings no passage uses any more; call inside a transaction."""
+        self.conn.execute(
+            "DELETE FROM embeddings WHERE text_sha NOT IN (SELECT text_sha FROM passages)"
+        )
+
+    def clear(self) -> None:
+        """Empty every table (for --rebuild); call inside a transaction."""
+        for table in ("passages_fts", "passages", "articles", "embeddings"):
+            self.conn.execute(f"DELETE FROM {table}")
+        self.conn.execute("DELETE FROM meta WHERE key NOT IN ('format_version', 'generation')")
+
+    def manifest(self) -> dict[str, object]:
+        """The facts manifest.json mirrors: format, model, dimension, counts, generation."""
+        meta = self.meta()
+        articles, passages = self.counts()
+        return {
+            "format_version": int(meta.get("format_version", FORMAT_VERSION)),
+            "model": meta.get("model"),
+            "dimension": int(meta["dimension"]) if "dimension" in meta else None,
+            "articles": articles,
+            "passages": passages,
+            "generation": int(meta.get("generation", "0")),
+        }
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise IndexError_(
+            f"the index database {path} is damaged ({exc})",
+            f"Rebuild it: `qa index --rebuild` (or delete {path.parent}/ and run `qa index`)",
+        ) from None
+    return conn
+
+
+def dumps_manifest(manifest: dict[str, object]) -> str:
+    return json.dumps(manifest, indent=2, sort_keys=True) + "\n"

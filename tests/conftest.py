@@ -1,0 +1,69 @@
+"""Shared fixtures: the seed articles indexed once per session with the real packaged model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+SHARED = ROOT.parent / "shared"
+BBC = SHARED / "corpora" / "bbc"
+SCIFACT = SHARED / "corpora" / "scifact"
+
+
+class RecordingProgress:
+    """The indexer's Progress protocol, recording instead of drawing."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self.total = 0
+        self.done = 0
+
+    def start(self, total: int, description: str) -> None:
+        self.total += total
+
+    def advance(self, n: int) -> None:
+        self.done += n
+
+    def stop(self) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test reads the user's index or model settings by accident."""
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "default-index"))
+
+
+@pytest.fixture(scope="session")
+def seed_index_dir(tmp_path_factory) -> Path:
+    """An index of data/ built once; tests must not modify it (copy it first)."""
+    from qa.indexer import run_index
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    run_index(index_dir, [DATA], None, RecordingProgress())
+    return index_dir
+
+
+@pytest.fixture()
+def seed_index_copy(seed_index_dir, tmp_path) -> Path:
+    """A private copy of the seed index that a test may change."""
+    target = tmp_path / "index"
+    shutil.copytree(seed_index_dir, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def searcher(seed_index_dir):
+    from qa.search import Searcher
+
+    s = Searcher(seed_index_dir, None, notice=lambda m: None)
+    yield s
+    s.close()

@@ -1,0 +1,42 @@
+import pytest
+
+from qa.fusion import reciprocal_rank_fusion
+
+
+def test_single_list_keeps_its_order_with_rrf_scores():
+    fused = reciprocal_rank_fusion([["a", "b", "c"]], k=60)
+    assert [key for key, _ in fused] == ["a", "b", "c"]
+    assert fused[0][1] == pytest.approx(1 / 61)
+    assert fused[2][1] == pytest.approx(1 / 63)
+
+
+def test_agreement_beats_a_single_first_place():
+    # "b" is second in both lists; "a" and "c" are first in one list only.
+    fused = reciprocal_rank_fusion([["a", "b"], ["c", "b"]], k=60)
+    assert fused[0] == ("b", pytest.approx(2 / 62))
+    assert {key for key, _ in fused[1:]} == {"a", "c"}
+
+
+def test_ties_keep_first_seen_order():
+    fused = reciprocal_rank_fusion([["x", "y"], ["y", "x"]])
+    assert [key for key, _ in fused] == ["x", "y"]
+    assert fused[0][1] == pytest.approx(fused[1][1])
+
+
+def test_weights_shift_the_balance():
+    plain = reciprocal_rank_fusion([["a"], ["b"]])
+    weighted = reciprocal_rank_fusion([["a"], ["b"]], weights=[1.0, 2.0])
+    assert plain[0][0] == "a"
+    assert weighted[0] == ("b", pytest.approx(2 / 61))
+
+
+def test_small_k_rewards_top_ranks_more():
+    lists = [["a", "b", "c"], ["c", "b", "a"], ["b", "c", "a"]]
+    assert reciprocal_rank_fusion(lists, k=1)[0][0] == "b"
+
+
+def test_empty_inputs_and_bad_weights():
+    assert reciprocal_rank_fusion([]) == []
+    assert reciprocal_rank_fusion([[], []]) == []
+    with pytest.raises(ValueError):
+        reciprocal_rank_fusion([["a"]], weights=[1.0, 2.0])
