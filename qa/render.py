@@ -57,8 +57,8 @@ def hits_to_text(question: str, hits: list[Hit], wrap_width: bool = True) -> Gro
     for hit in hits:
         heading = Text.assemble(
             (f"{hit.rank}. ", "bold cyan"),
+            (f"[{hit.score:.3f}] ", "dim"),
             (" · ".join(_source_parts(hit)), "bold"),
-            (f"  score {hit.score:.3f}", "dim"),
         )
         where = Text(f"{hit.source.path}:{hit.source.paragraph}", style="green")
         body = Text(hit.text)

@@ -77,7 +77,7 @@ def test_ask_text_shows_source_and_answer(seed_index_dir):
     result = invoke("ask", QUESTION, "-k", "2", "--index-dir", str(seed_index_dir))
     assert result.exit_code == 0
     text = result.stdout
-    assert text.lstrip().startswith("1. Anadolu Agency · 2023-01-25 · Kremlin says")
+    assert re.match(r"1\. \[\d\.\d{3}\] Anadolu Agency · 2023-01-25 · Kremlin says", text.lstrip())
     assert re.search(r"data/anadolu-kremlin-no-prospects-for-peace-talks\.txt:\d+", text)
     assert "will burn as other tanks" in text
     assert "2. " in text
