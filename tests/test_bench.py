@@ -1,0 +1,72 @@
+"""`qa bench` on a tiny BEIR folder written by the test: shape of the output and sane scores."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.bench import load_beir
+from qa.cli import app
+from qa.errors import BadInputError
+
+DOCS = {
+    "d1": ("Aspirin and heart attacks", "Daily low-dose aspirin reduces the risk of heart attack in adults."),
+    "d2": ("Coffee and sleep", "Caffeine taken late in the day delays sleep onset and shortens deep sleep."),
+    "d3": ("Exercise and mood", "Regular aerobic exercise lowers symptoms of depression and anxiety."),
+    "d4": ("Vitamin D", "Vitamin D deficiency is common in northern countries during winter."),
+}
+QUERIES = {
+    "q1": "aspirin lowers heart attack risk",
+    "q2": "caffeine disturbs sleep",
+    "q3": "physical activity improves depression",
+}
+QRELS = {"q1": "d1", "q2": "d2", "q3": "d3"}
+
+
+@pytest.fixture(scope="module")
+def beir_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny-beir")
+    with (folder / "corpus.jsonl").open("w") as f:
+        for doc_id, (title, text) in DOCS.items():
+            f.write(json.dumps({"_id": doc_id, "title": title, "text": text}) + "\n")
+    with (folder / "queries.jsonl").open("w") as f:
+        for qid, text in QUERIES.items():
+            f.write(json.dumps({"_id": qid, "text": text}) + "\n")
+        f.write(json.dumps({"_id": "unjudged", "text": "not in qrels"}) + "\n")
+    (folder / "qrels").mkdir()
+    lines = ["query-id\tcorpus-id\tscore"] + [f"{q}\t{d}\t1" for q, d in QRELS.items()]
+    (folder / "qrels" / "test.tsv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_load_beir_reads_docs_queries_and_qrels(beir_dir):
+    data = load_beir(beir_dir)
+    assert len(data.docs) == 4
+    assert data.docs[0].article.title == "Aspirin and heart attacks"
+    assert set(data.queries) == {"q1", "q2", "q3"}  # unjudged queries are not scored
+    assert data.qrels["q2"] == {"d2": 1}
+
+
+def test_load_beir_refuses_other_folders(tmp_path):
+    with pytest.raises(BadInputError):
+        load_beir(tmp_path)
+
+
+def test_bench_json_rows_for_every_mode(beir_dir, tmp_path):
+    result = CliRunner().invoke(
+        app,
+        ["bench", str(beir_dir), "--mode", "all", "--json", "--index-dir", str(tmp_path / "ix")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["mode"] for r in rows] == ["hybrid", "dense", "lexical"]
+    for row in rows:
+        assert set(row) == {"dataset", "mode", "queries", "ndcg@10", "recall@10", "recall@100", "mrr@10"}
+        assert row["dataset"] == beir_dir.name and row["queries"] == 3
+        # every query has one obvious answer among four documents
+        assert row["recall@10"] == 1.0
+        assert row["mrr@10"] == pytest.approx(1.0)
+        assert row["ndcg@10"] == pytest.approx(1.0)
