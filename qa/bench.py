@@ -14,7 +14,7 @@ from qa.articles import Article
 from qa.errors import BadInputError
 from qa.indexer import Document, Progress, index_documents
 from qa.metrics import evaluate
-from qa.search import Mode, Searcher
+from qa.search import Fusion, Mode, Searcher
 
 DOCS_PER_QUERY = 100
 
@@ -78,31 +78,39 @@ def run_bench(
     index_dir: Path | None,
     model: str | None,
     progress: Progress,
+    fusion: Fusion = "convex",
 ) -> list[dict[str, object]]:
     """Index the corpus (into ``index_dir`` or a temporary folder), score every query per mode."""
     data = load_beir(folder)
     if index_dir is None:
         with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-            return _bench(data, modes, Path(tmp), model, progress)
-    return _bench(data, modes, index_dir, model, progress)
+            return _bench(data, modes, Path(tmp), model, progress, fusion)
+    return _bench(data, modes, index_dir, model, progress, fusion)
 
 
 def _bench(
-    data: BeirSet, modes: list[Mode], index_dir: Path, model: str | None, progress: Progress
+    data: BeirSet,
+    modes: list[Mode],
+    index_dir: Path,
+    model: str | None,
+    progress: Progress,
+    fusion: Fusion,
 ) -> list[dict[str, object]]:
     index_documents(index_dir, data.docs, model, progress)
     searcher = Searcher(index_dir, model, notice=progress.warn)
     try:
-        return [_score(searcher, data, mode, progress) for mode in modes]
+        return [_score(searcher, data, mode, fusion, progress) for mode in modes]
     finally:
         searcher.close()
 
 
-def _score(searcher: Searcher, data: BeirSet, mode: Mode, progress: Progress) -> dict[str, object]:
+def _score(
+    searcher: Searcher, data: BeirSet, mode: Mode, fusion: Fusion, progress: Progress
+) -> dict[str, object]:
     runs: dict[str, list[str]] = {}
     progress.start(len(data.queries), f"Queries ({mode})")
     for qid, text in data.queries.items():
-        hits = searcher.ask(text, k=2 * DOCS_PER_QUERY, mode=mode)
+        hits = searcher.ask(text, k=2 * DOCS_PER_QUERY, mode=mode, fusion=fusion)
         ranking = list(dict.fromkeys(h.source.path.rsplit("#", 1)[1] for h in hits))
         runs[qid] = ranking[:DOCS_PER_QUERY]
         progress.advance(1)
