@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from qa.errors import QAError
+from qa.errors import IndexError_, QAError
 
 if TYPE_CHECKING:
     from qa.indexer import IndexReport
@@ -52,13 +54,31 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except QAError as exc:
-            err.print(f"[red]Error:[/red] {exc}", soft_wrap=True)
+            _error_line(exc)
+            raise typer.Exit(1) from None
+        except sqlite3.DatabaseError as exc:  # damage found only when a query reads a bad page
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
+                raise
+            where = kwargs.get("index_dir") or "the index folder"
+            _error_line(
+                IndexError_(
+                    f"the index database in {where}/ is damaged ({exc})",
+                    f"Rebuild it: `qa index --rebuild` (or delete {where}/ and run `qa index`)",
+                )
+            )
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("Interrupted; the index is as it was before this run.")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _error_line(exc: QAError) -> None:
+    err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
 
 
 @app.command()
@@ -110,6 +130,9 @@ def ask(
     mode: Annotated[
         str, typer.Option("--mode", help="hybrid, dense or lexical.", show_default=True)
     ] = "hybrid",
+    fusion: Annotated[
+        str, typer.Option("--fusion", help="How hybrid mode fuses: convex or rrf.")
+    ] = "convex",
     as_json: JsonFlag = False,
     index_dir: IndexDir = Path("index"),
     model: Model = None,
@@ -124,7 +147,7 @@ def ask(
     searcher = Searcher(index_dir, model, notice=_notice)
     try:
         for q in _questions(question):
-            hits = searcher.ask(q, k=k, mode=mode)  # type: ignore[arg-type]
+            hits = searcher.ask(q, k=k, mode=mode, fusion=fusion)  # type: ignore[arg-type]
             if as_json:
                 sys.stdout.write(json.dumps(answer_to_dict(q, hits), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
@@ -177,6 +200,9 @@ def bench(
     mode: Annotated[
         str, typer.Option("--mode", help="hybrid, dense, lexical, or all (one row each).")
     ] = "hybrid",
+    fusion: Annotated[
+        str, typer.Option("--fusion", help="How hybrid mode fuses: convex or rrf.")
+    ] = "convex",
     as_json: JsonFlag = False,
     index_dir: Annotated[
         Optional[Path],
@@ -197,7 +223,7 @@ def bench(
     if any(m not in MODES for m in modes):
         raise QAError(f"unknown mode {mode!r}", "Use hybrid, dense, lexical or all")
     with RichProgress(err) as progress:
-        rows = run_bench(dataset, modes, index_dir, model, progress)  # type: ignore[arg-type]
+        rows = run_bench(dataset, modes, index_dir, model, progress, fusion)  # type: ignore[arg-type]
     if as_json:
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")

@@ -25,13 +25,12 @@ from qa.files import Source, discover, display_path
 from qa.lock import writer_lock
 from qa.model import ModelRef, resolve_model
 from qa.passages import Passage, make_passages, split_sentences, token_counter
-from qa.store import NewArticle, NewPassage, Store, dumps_manifest
-from qa.vectors import build_index, write_index
+from qa.store import ENCODER_DIR, NewArticle, NewPassage, Store, dumps_manifest
+from qa.vectors import build_index, faiss_path, write_index
 
 if TYPE_CHECKING:
     from qa.embed import PassageEncoder
 
-ENCODER_DIR = "encoder"
 CHUNK = 512  # passages per encode call / SQLite write
 
 
@@ -143,12 +142,12 @@ def _run(
     index_dir: Path, model: str | None, progress: Progress, rebuild: bool, collect: Collect
 ) -> IndexReport:
     started = time.perf_counter()
-    store = Store.create(index_dir)
-    try:
-        with writer_lock(index_dir):
+    with writer_lock(index_dir):  # before opening: --rebuild may move a damaged database aside
+        store = Store.create(index_dir, on_damaged=progress.warn if rebuild else None)
+        try:
             report = _index_locked(store, model, progress, rebuild, collect)
-    finally:
-        store.close()
+        finally:
+            store.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -168,8 +167,10 @@ def _index_locked(
     parsed, report.removed = collect(store.file_hashes(), report)
     _split(parsed, ref)
     encoder = _embed_missing(store, ref, parsed, report, progress)
-    if parsed or report.removed or rebuild:
+    changed = bool(parsed or report.removed or rebuild)
+    if changed:
         _commit(store, ref, parsed, report.removed, rebuild)
+    if changed or not _derived_current(store):  # a killed run may have committed, not written
         _write_derived(store)
     loaded_for_export = _refresh_encoder(store.index_dir, ref, encoder, progress)
     report.model_loaded = encoder is not None or loaded_for_export
@@ -323,6 +324,18 @@ def _write_derived(store: Store) -> None:
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(dumps_manifest(manifest), encoding="utf-8")
     os.replace(tmp, target)
+
+
+def _derived_current(store: Store) -> bool:
+    """Whether manifest.json and the FAISS file match what the database holds."""
+    try:
+        manifest = json.loads((store.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    current = store.manifest()
+    return manifest == current and (
+        not current["dimension"] or faiss_path(store.index_dir, store.generation).is_file()
+    )
 
 
 def _refresh_encoder(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from qa.errors import IndexBusyError
+from qa.errors import IndexBusyError, IndexError_
 
 LOCK_NAME = ".lock"
 
@@ -20,7 +20,14 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
     The lock is released by the kernel when the process dies, so a killed `qa index`
     never leaves a stale lock behind.
     """
-    fd = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise IndexError_(
+            f"cannot write to the index folder {index_dir}/ ({exc.strerror})",
+            "Pass --index-dir with a folder you can write to",
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -9,8 +9,9 @@ table ``passages_fts``. The FAISS file and manifest.json are derived from it (se
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from qa.errors import IndexError_, IndexMissingError
 
 FORMAT_VERSION = 1
 DB_NAME = "qa.sqlite"
+ENCODER_DIR = "encoder"  # the ONNX export of the model, for torch-free queries
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -126,22 +128,57 @@ class Store:
         return store
 
     @classmethod
-    def create(cls, index_dir: Path) -> Store:
-        """Open the index in ``index_dir``, creating the folder and schema if needed."""
+    def create(
+        cls, index_dir: Path, on_damaged: Callable[[str], None] | None = None
+    ) -> Store:
+        """Open the index in ``index_dir``, creating the folder and schema if needed.
+
+        With ``on_damaged`` (``qa index --rebuild``), a database that cannot be used (damaged,
+        newer format) is moved aside with its derived files and a new one started; the callback
+        is told where the old file went. Without it, such a database raises IndexError_.
+        """
         try:
             index_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise IndexError_(f"cannot create index folder {index_dir}: {exc.strerror}") from None
         existed = db_path(index_dir).is_file()
-        store = cls(_connect(db_path(index_dir)), index_dir)
-        if existed:
-            store._check_format()
+        try:
+            store = cls._open_checked(index_dir, existed, thorough=on_damaged is not None)
+        except IndexError_ as exc:
+            if on_damaged is None or not existed:
+                raise
+            aside = _move_aside(index_dir)
+            on_damaged(f"{exc.message}; moved it to {aside} and starting a new index")
+            store = cls(_connect(db_path(index_dir)), index_dir)
         with store.transaction():
             store.conn.executescript(_SCHEMA)
             store.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),)
             )
         return store
+
+    @classmethod
+    def _open_checked(cls, index_dir: Path, existed: bool, thorough: bool) -> Store:
+        store = cls(_connect(db_path(index_dir)), index_dir)
+        try:
+            if existed:
+                store._check_format()
+            if existed and thorough:
+                store._check_integrity()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _check_integrity(self) -> None:
+        try:
+            problems = [row[0] for row in self.conn.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            raise IndexError_(
+                f"the index database {db_path(self.index_dir)} is damaged ({problems[0]})"
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -321,8 +358,12 @@ class Store:
         )
 
     def clear(self) -> None:
-        """Empty every table (for --rebuild); call inside a transaction."""
-        for table in ("passages_fts", "passages", "articles", "embeddings"):
+        """Empty the visible tables (for --rebuild); call inside a transaction.
+
+        Embeddings stay: they are keyed by model and text, this run has just filled in the ones
+        it needs, and :meth:`prune_embeddings` drops the rest.
+        """
+        for table in ("passages_fts", "passages", "articles"):
             self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute("DELETE FROM meta WHERE key NOT IN ('format_version', 'generation')")
 
@@ -352,6 +393,19 @@ def _connect(path: Path) -> sqlite3.Connection:
             f"Rebuild it: `qa index --rebuild` (or delete {path.parent}/ and run `qa index`)",
         ) from None
     return conn
+
+
+def _move_aside(index_dir: Path) -> Path:
+    """Rename an unusable database (and its WAL) out of the way; drop its derived files."""
+    aside = index_dir / f"{DB_NAME}.damaged"
+    os.replace(db_path(index_dir), aside)
+    for suffix in ("-wal", "-shm"):
+        side = index_dir / f"{DB_NAME}{suffix}"
+        if side.exists():
+            os.replace(side, index_dir / f"{aside.name}{suffix}")
+    for derived in [*index_dir.glob("passages.*.faiss"), index_dir / "manifest.json"]:
+        derived.unlink(missing_ok=True)
+    return aside
 
 
 def dumps_manifest(manifest: dict[str, object]) -> str:
