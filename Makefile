@@ -23,5 +23,9 @@ test: $(BIN)/qa
 test-slow: $(BIN)/qa
 	$(BIN)/python -m pytest -q -m slow
 
+bench: $(BIN)/qa
+	$(BIN)/python bench/speed.py
+	$(BIN)/qa bench ../shared/corpora/scifact --mode all
+
 clean:
 	rm -rf $(VENV) index/*.sqlite* index/*.faiss index/*.json index/encoder

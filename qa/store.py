@@ -278,7 +278,7 @@ class Store:
     def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
         """FTS5 BM25 search: (passage id, bm25 score, higher is better), best first."""
         rows = self.conn.execute(
-            "SELECT rowid, -bm25(passages_fts, 1.0, 0.5) AS score FROM passages_fts "
+            "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts "
             "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
             (match, limit),
         )
