@@ -108,7 +108,7 @@ def _score(
     searcher: Searcher, data: BeirSet, mode: Mode, fusion: Fusion, progress: Progress
 ) -> dict[str, object]:
     runs: dict[str, list[str]] = {}
-    progress.start(len(data.queries), f"Queries ({mode})")
+    progress.start(len(data.queries), f"Queries ({mode})", unit="queries")
     for qid, text in data.queries.items():
         hits = searcher.ask(text, k=2 * DOCS_PER_QUERY, mode=mode, fusion=fusion)
         ranking = list(dict.fromkeys(h.source.path.rsplit("#", 1)[1] for h in hits))

@@ -34,6 +34,7 @@ class RichProgress:
             transient=False,
         )
         self._task: TaskID | None = None
+        self._unit = "passages"
 
     def __enter__(self) -> RichProgress:
         return self
@@ -46,7 +47,8 @@ class RichProgress:
     ) -> None:
         self.stop()
 
-    def start(self, total: int, description: str) -> None:
+    def start(self, total: int, description: str, unit: str = "passages") -> None:
+        self._unit = unit
         self._bar.start()
         self._task = self._bar.add_task(description, total=total, rate="")
 
@@ -56,7 +58,7 @@ class RichProgress:
         self._bar.advance(self._task, n)
         speed = self._bar.tasks[self._task].speed
         if speed:
-            self._bar.update(self._task, rate=f"{speed:,.0f} passages/s")
+            self._bar.update(self._task, rate=f"{speed:,.0f} {self._unit}/s")
 
     def stop(self) -> None:
         if self._task is not None:

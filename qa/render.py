@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.padding import Padding
@@ -10,9 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from qa.files import display_path
-from qa.search import Hit
 from qa.store import ArticleRow
 from qa.terms import content_terms, term_spans
+
+if TYPE_CHECKING:
+    from qa.search import Hit  # numpy and faiss: not needed to list sources
 
 ANSWER_STYLE = "bold"
 TERM_STYLE = "underline yellow"

@@ -22,7 +22,7 @@ class RecordingProgress:
         self.total = 0
         self.done = 0
 
-    def start(self, total: int, description: str) -> None:
+    def start(self, total: int, description: str, unit: str = "passages") -> None:
         self.total += total
 
     def advance(self, n: int) -> None:

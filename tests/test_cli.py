@@ -181,3 +181,19 @@ def test_ask_does_not_import_torch(seed_index_dir):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["results"]
+
+
+def test_sources_stays_light(seed_index_dir):
+    """`qa sources` needs neither the model runtimes nor numpy/faiss (keeps it well under 0.3 s)."""
+    code = (
+        "import sys\n"
+        "import qa.cli\n"
+        f"sys.argv = ['qa', 'sources', '--index-dir', {str(seed_index_dir)!r}]\n"
+        "try:\n    qa.cli.main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'onnxruntime',\n"
+        "                     'faiss', 'numpy') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Anadolu Agency" in proc.stdout
