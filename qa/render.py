@@ -70,6 +70,7 @@ def hits_to_text(question: str, hits: list[Hit], wrap_width: bool = True) -> Gro
         if wrap_width:
             blocks.append(Group(heading, Padding(Group(where, body), (0, 0, 1, 3), expand=False)))
         else:
+            body = Text("\n   ").join(body.split("\n"))  # folded headings: keep the indent
             blocks.append(Group(heading, Text("   ") + where, Text("   ") + body, Text("")))
     return Group(*blocks)
 
