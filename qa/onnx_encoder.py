@@ -19,6 +19,7 @@ import numpy as np
 from qa.model import ModelRef
 
 ENCODER_FILE = "encoder.json"
+BATCH = 32
 
 
 @runtime_checkable
@@ -78,12 +79,21 @@ class OnnxQueryEncoder:
         self._output = self._session.get_outputs()[0].name
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Encode texts as sentence-transformers would (normalised float32, (n, dim))."""
+        """Encode texts as sentence-transformers would (normalised float32, (n, dim)).
+
+        Texts go through the model in batches of BATCH, so memory stays bounded however many
+        are passed (padding 600 texts to 256 word pieces at once took gigabytes).
+        """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._lowercase:
             texts = [text.lower() for text in texts]
-        encodings = self._tokenizer.encode_batch(list(texts))
+        return np.concatenate(
+            [self._encode_batch(list(texts[i : i + BATCH])) for i in range(0, len(texts), BATCH)]
+        )
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
         columns = {
             "input_ids": [e.ids for e in encodings],
             "attention_mask": [e.attention_mask for e in encodings],

@@ -216,11 +216,15 @@ def test_50_mb_file_is_indexed_in_bounded_memory_with_progress(seed_index_copy, 
             handle.write(block)
     assert big.stat().st_size >= BIG_MB * 1024 * 1024
     rss_file = tmp_path / "maxrss"
+    # VmHWM (this process's own peak, in kB), not ru_maxrss: Linux carries the forking
+    # parent's peak into ru_maxrss across exec, so a big pytest process would be counted too.
     code = (
-        "import resource, sys\n"
+        "import re\n"
         "from qa.cli import main\n"
         "try:\n    main()\nfinally:\n"
-        f"    open({str(rss_file)!r}, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    peak = re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)\n"
+        f"    open({str(rss_file)!r}, 'w').write(peak)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, "index", str(news), "--index-dir", str(seed_index_copy)],
