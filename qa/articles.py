@@ -530,19 +530,22 @@ def _split_header(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     return paragraphs[:1], paragraphs[1:]
 
 
+def _absorb_meta_line(par: str, meta: _Meta, max_rest: int) -> bool:
+    """Take a byline or dateline into ``meta``; True when ``par`` was one."""
+    byline = _byline(par)
+    if byline is not None:
+        meta.author = meta.author or byline[0]
+        meta.date = meta.date or byline[1]
+        return True
+    if _is_dateline(par, max_rest=max_rest):
+        meta.date = meta.date or _normalise_date(par)
+        return True
+    return False
+
+
 def _read_header(header: list[str], meta: _Meta) -> None:
     """Fill title, author and date from the header area's lines."""
-    candidates: list[str] = []
-    for par in header:
-        byline = _byline(par)
-        if byline is not None:
-            meta.author = meta.author or byline[0]
-            meta.date = meta.date or byline[1]
-            continue
-        if _is_dateline(par, max_rest=6):
-            meta.date = meta.date or _normalise_date(par)
-            continue
-        candidates.append(par)
+    candidates = [par for par in header if not _absorb_meta_line(par, meta, max_rest=6)]
     if meta.title is None and candidates:
         meta.title = _pick_title(candidates)
 
@@ -582,18 +585,8 @@ def _clean_body(body: list[str], meta: _Meta) -> list[str]:
     for par in body:
         if _repeats_title(par, meta.title):
             continue
-        if len(_words(par)) > 8:
+        if len(_words(par)) > 8 or not _absorb_meta_line(par, meta, max_rest=2):
             kept.append(par)
-            continue
-        byline = _byline(par)
-        if byline is not None:
-            meta.author = meta.author or byline[0]
-            meta.date = meta.date or byline[1]
-            continue
-        if _is_dateline(par, max_rest=2):
-            meta.date = meta.date or _normalise_date(par)
-            continue
-        kept.append(par)
     if kept and _is_name(kept[-1], 2, 3) and (len(kept) == 1 or _SENTENCE_END.search(kept[-2])):
         meta.author = meta.author or kept[-1]
         kept.pop()
