@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from qa.errors import IndexError_, QAError
+from qa.errors import QAError
 
 if TYPE_CHECKING:
     from qa.indexer import IndexReport
@@ -59,13 +59,9 @@ def handle_errors(command: F) -> F:
         except sqlite3.DatabaseError as exc:  # damage found only when a query reads a bad page
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
                 raise
-            where = kwargs.get("index_dir") or "the index folder"
-            _error_line(
-                IndexError_(
-                    f"the index database in {where}/ is damaged ({exc})",
-                    f"Rebuild it: `qa index --rebuild` (or delete {where}/ and run `qa index`)",
-                )
-            )
+            from qa.store import damaged_database, db_path
+
+            _error_line(damaged_database(db_path(Path(kwargs.get("index_dir") or "index")), exc))
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("Interrupted; the index is as it was before this run.")

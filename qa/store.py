@@ -176,9 +176,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             problems = [str(exc)]
         if problems != ["ok"]:
-            raise IndexError_(
-                f"the index database {db_path(self.index_dir)} is damaged ({problems[0]})"
-            )
+            raise damaged_database(db_path(self.index_dir), problems[0])
 
     def close(self) -> None:
         self.conn.close()
@@ -187,10 +185,7 @@ class Store:
         try:
             version = int(self.meta().get("format_version", "0"))
         except sqlite3.DatabaseError as exc:
-            raise IndexError_(
-                f"the index database {db_path(self.index_dir)} is damaged ({exc})",
-                f"Rebuild it: `qa index --rebuild` (or delete {self.index_dir}/ and run `qa index`)",
-            ) from None
+            raise damaged_database(db_path(self.index_dir), exc) from None
         if version > FORMAT_VERSION:
             raise IndexError_(
                 f"the index in {self.index_dir}/ has format {version}, newer than this qa "
@@ -388,11 +383,16 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
-        raise IndexError_(
-            f"the index database {path} is damaged ({exc})",
-            f"Rebuild it: `qa index --rebuild` (or delete {path.parent}/ and run `qa index`)",
-        ) from None
+        raise damaged_database(path, exc) from None
     return conn
+
+
+def damaged_database(path: Path, detail: object) -> IndexError_:
+    """The one error for an index database that SQLite cannot read, with the way out."""
+    return IndexError_(
+        f"the index database {path} is damaged ({detail})",
+        f"Rebuild it: `qa index --rebuild` (or delete {path.parent}/ and run `qa index`)",
+    )
 
 
 def _move_aside(index_dir: Path) -> Path:
