@@ -11,12 +11,17 @@ Figures (median of --runs runs each; machines are noisy, so compare ratios, not 
                   alone, vs naive `SentenceTransformer(...).encode(texts, batch_size=32)` in fp32
                   over a sample of the same passages; cosine of stored vectors to fp32
   noop_reindex    a second `qa index` of the unchanged BBC corpus
+  fp32_headroom   the machine's own fp32 ceiling: best GFLOP/s of a matmul shaped like the model's
+                  feed-forward layer, over the GFLOP/s the naive encoder reaches on the sample. No
+                  exact-fp32 encoder can beat the naive one by more than this ratio; above it, only
+                  lower precision helps (bf16 is used automatically where the CPU has it natively)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import sqlite3
@@ -47,6 +52,17 @@ def wall(cmd: list[str], runs: int, stdin: str | None = None) -> tuple[float, st
         if i:
             times.append(elapsed)
     return statistics.median(times), out
+
+
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def row(name: str, value: float, baseline: float, unit: str, target: str, ok: bool) -> dict:
@@ -84,8 +100,8 @@ def index_bbc(tmp: Path) -> tuple[Path, float, int]:
     return index_dir, elapsed, passages
 
 
-def encoder_speed(index_dir: Path, sample: int, runs: int) -> tuple[float, float, float, float]:
-    """(naive passages/s, ours passages/s, min cosine, mean cosine) on the same sample."""
+def encoder_speed(index_dir: Path, sample: int, runs: int) -> tuple[float, float, float, float, float]:
+    """(naive passages/s, ours passages/s, min cosine, mean cosine, naive GFLOP/s) on one sample."""
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
@@ -110,8 +126,36 @@ def encoder_speed(index_dir: Path, sample: int, runs: int) -> tuple[float, float
         encoded = ours.encode(texts, spans)
         our_times.append(time.perf_counter() - start)
     cos = np.sum(naive * encoded.vectors, axis=1)
+    flops = model_flops(naive_model, texts)
     return (len(texts) / statistics.median(naive_times), len(texts) / statistics.median(our_times),
-            float(cos.min()), float(cos.mean()))
+            float(cos.min()), float(cos.mean()), flops / statistics.median(naive_times) / 1e9)
+
+
+def model_flops(model, texts: list[str]) -> float:
+    """Floating-point operations of one forward pass of a BERT-style encoder over ``texts``:
+    per layer and token 2*(4h^2 + 2hi) for the projections and feed-forward, plus 4*L*h for
+    the attention scores and their weighted sum (L = the passage's length in word pieces)."""
+    config = model[0].auto_model.config
+    h, i, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    lengths = [len(ids) for ids in model.tokenizer(texts, truncation=True,
+                                                   max_length=model.max_seq_length)["input_ids"]]
+    return float(sum(layers * (2 * n * (4 * h * h + 2 * h * i) + 4 * n * n * h) for n in lengths))
+
+
+def fp32_peak_gflops(hidden: int = 384, inner: int = 1536, tokens: int = 4096, runs: int = 7) -> float:
+    """Best fp32 GFLOP/s of torch's matmul on the model's feed-forward shape, all threads."""
+    import torch
+
+    a, b = torch.randn(tokens, hidden), torch.randn(hidden, inner)
+    for _ in range(5):
+        a @ b
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        best = min(best, (time.perf_counter() - start) / 10)
+    return 2 * tokens * hidden * inner / best / 1e9
 
 
 def warm_queries(index_dir: Path, n: int = 200) -> tuple[float, float]:
@@ -138,25 +182,30 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=500, help="passages for the encoder race")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "speed.json")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"{__import__('os').cpu_count()} cores, python {platform.python_version()}")
+    from qa.embed import cpu_has_native_bf16
+
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, native bf16: "
+          f"{'yes' if cpu_has_native_bf16() else 'no'}, python {platform.python_version()}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="qa-speed-") as tmp_name:
         tmp = Path(tmp_name)
         rows += cold_start(tmp, args.runs)
         index_dir, seconds, passages = index_bbc(tmp)
-        naive, ours, cos_min, cos_mean = encoder_speed(index_dir, args.sample, args.runs)
+        naive, ours, cos_min, cos_mean, naive_gflops = encoder_speed(index_dir, args.sample, args.runs)
         e2e = passages / seconds
         rows.append(row("index_e2e_passages_per_s", e2e, naive, "passages/s", ">= 2.5x", e2e >= 2.5 * naive))
         rows.append(row("encoder_passages_per_s", ours, naive, "passages/s", ">= 2.5x", ours >= 2.5 * naive))
         rows.append(row("cosine_min_to_fp32", cos_min, 1.0, "", ">= 0.999", cos_min >= 0.999))
+        peak = fp32_peak_gflops()
+        rows.append(row("fp32_matmul_gflops", peak, naive_gflops, "GFLOP/s", "(info)", True))
         noop, out = wall([*QA, "index", str(BBC), "--index-dir", str(index_dir)], args.runs)
         assert "0 passages embedded" in out, out
         rows.append(row("noop_reindex", noop, 1.0, "s", "<= 1 s", noop <= 1.0))
         p50, p90 = warm_queries(index_dir)
         rows.append(row("warm_query_p50", p50, 25.0, "ms", "<= 25 ms", p50 <= 25.0))
         rows.append(row("warm_query_p90", p90, 25.0, "ms", "(info)", True))
-    result = {"machine": platform.machine(), "python": platform.python_version(),
+    result = {"machine": platform.machine(), "cpu": cpu_name(), "cores": os.cpu_count(),
+              "python": platform.python_version(), "native_bf16": cpu_has_native_bf16(),
               "runs": args.runs, "passages": passages, "cosine_mean": cos_mean, "rows": rows}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
