@@ -103,9 +103,7 @@ def index_bbc(tmp: Path) -> tuple[Path, float, int]:
 def encoder_speed(index_dir: Path, sample: int, runs: int) -> tuple[float, float, float, float, float]:
     """(naive passages/s, ours passages/s, min cosine, mean cosine, naive GFLOP/s) on one sample."""
     import numpy as np
-    from sentence_transformers import SentenceTransformer
-
-    from qa.embed import PassageEncoder
+    from qa.embed import PassageEncoder, load_sentence_transformer
     from qa.model import resolve_model
     from qa.passages import split_sentences
 
@@ -115,7 +113,7 @@ def encoder_speed(index_dir: Path, sample: int, runs: int) -> tuple[float, float
     texts = texts[:sample]
     spans = [split_sentences(t) for t in texts]
     ref = resolve_model(None)
-    naive_model = SentenceTransformer(str(ref.path), device="cpu")
+    naive_model = load_sentence_transformer(ref)  # plain SentenceTransformer(path), fp32, CPU
     ours = PassageEncoder(ref)
     naive_times, our_times = [], []
     for _ in range(runs):
