@@ -11,7 +11,7 @@ Figures (median of --runs runs each; machines are noisy, so compare ratios, not 
                   alone, vs naive `SentenceTransformer(...).encode(texts, batch_size=32)` in fp32
                   over a sample of the same passages; cosine of stored vectors to fp32
   noop_reindex    a second `qa index` of the unchanged BBC corpus
-  fp32_headroom   the machine's own fp32 ceiling: best GFLOP/s of a matmul shaped like the model's
+  fp32_matmul     the machine's own fp32 ceiling: best GFLOP/s of a matmul shaped like the model's
                   feed-forward layer, over the GFLOP/s the naive encoder reaches on the sample. No
                   exact-fp32 encoder can beat the naive one by more than this ratio; above it, only
                   lower precision helps (bf16 is used automatically where the CPU has it natively)
@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,17 +53,6 @@ def wall(cmd: list[str], runs: int, stdin: str | None = None) -> tuple[float, st
         if i:
             times.append(elapsed)
     return statistics.median(times), out
-
-
-def cpu_name() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def row(name: str, value: float, baseline: float, unit: str, target: str, ok: bool) -> dict:
@@ -100,8 +90,19 @@ def index_bbc(tmp: Path) -> tuple[Path, float, int]:
     return index_dir, elapsed, passages
 
 
-def encoder_speed(index_dir: Path, sample: int, runs: int) -> tuple[float, float, float, float, float]:
-    """(naive passages/s, ours passages/s, min cosine, mean cosine, naive GFLOP/s) on one sample."""
+@dataclass(frozen=True)
+class EncoderRace:
+    """The naive encoder and ours on one sample of passages."""
+
+    naive_per_s: float
+    ours_per_s: float
+    cos_min: float
+    cos_mean: float
+    naive_gflops: float  # model FLOPs over the naive encoder's time
+    peak_gflops: float  # best fp32 matmul on the model's feed-forward shape
+
+
+def encoder_speed(index_dir: Path, sample: int, runs: int) -> EncoderRace:
     import numpy as np
     from qa.embed import PassageEncoder, load_sentence_transformer
     from qa.model import resolve_model
@@ -124,9 +125,13 @@ def encoder_speed(index_dir: Path, sample: int, runs: int) -> tuple[float, float
         encoded = ours.encode(texts, spans)
         our_times.append(time.perf_counter() - start)
     cos = np.sum(naive * encoded.vectors, axis=1)
-    flops = model_flops(naive_model, texts)
-    return (len(texts) / statistics.median(naive_times), len(texts) / statistics.median(our_times),
-            float(cos.min()), float(cos.mean()), flops / statistics.median(naive_times) / 1e9)
+    config = naive_model[0].auto_model.config
+    return EncoderRace(
+        naive_per_s=len(texts) / statistics.median(naive_times),
+        ours_per_s=len(texts) / statistics.median(our_times),
+        cos_min=float(cos.min()), cos_mean=float(cos.mean()),
+        naive_gflops=model_flops(naive_model, texts) / statistics.median(naive_times) / 1e9,
+        peak_gflops=fp32_peak_gflops(config.hidden_size, config.intermediate_size))
 
 
 def model_flops(model, texts: list[str]) -> float:
@@ -140,7 +145,7 @@ def model_flops(model, texts: list[str]) -> float:
     return float(sum(layers * (2 * n * (4 * h * h + 2 * h * i) + 4 * n * n * h) for n in lengths))
 
 
-def fp32_peak_gflops(hidden: int = 384, inner: int = 1536, tokens: int = 4096, runs: int = 7) -> float:
+def fp32_peak_gflops(hidden: int, inner: int, tokens: int = 4096, runs: int = 7) -> float:
     """Best fp32 GFLOP/s of torch's matmul on the model's feed-forward shape, all threads."""
     import torch
 
@@ -180,31 +185,33 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=500, help="passages for the encoder race")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "speed.json")
     args = parser.parse_args()
-    from qa.embed import cpu_has_native_bf16
+    from qa.embed import cpu_has_native_bf16, cpuinfo_field
 
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, native bf16: "
-          f"{'yes' if cpu_has_native_bf16() else 'no'}, python {platform.python_version()}")
+    machine = {"machine": platform.machine(),
+               "cpu": cpuinfo_field("model name") or platform.processor() or platform.machine(),
+               "cores": os.cpu_count(), "python": platform.python_version(),
+               "native_bf16": cpu_has_native_bf16()}
+    print(f"machine: {machine['cpu']}, {machine['cores']} cores, native bf16: "
+          f"{'yes' if machine['native_bf16'] else 'no'}, python {machine['python']}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="qa-speed-") as tmp_name:
         tmp = Path(tmp_name)
         rows += cold_start(tmp, args.runs)
         index_dir, seconds, passages = index_bbc(tmp)
-        naive, ours, cos_min, cos_mean, naive_gflops = encoder_speed(index_dir, args.sample, args.runs)
-        e2e = passages / seconds
+        race = encoder_speed(index_dir, args.sample, args.runs)
+        naive, ours, e2e = race.naive_per_s, race.ours_per_s, passages / seconds
         rows.append(row("index_e2e_passages_per_s", e2e, naive, "passages/s", ">= 2.5x", e2e >= 2.5 * naive))
         rows.append(row("encoder_passages_per_s", ours, naive, "passages/s", ">= 2.5x", ours >= 2.5 * naive))
-        rows.append(row("cosine_min_to_fp32", cos_min, 1.0, "", ">= 0.999", cos_min >= 0.999))
-        peak = fp32_peak_gflops()
-        rows.append(row("fp32_matmul_gflops", peak, naive_gflops, "GFLOP/s", "(info)", True))
+        rows.append(row("cosine_min_to_fp32", race.cos_min, 1.0, "", ">= 0.999", race.cos_min >= 0.999))
+        rows.append(row("fp32_matmul_gflops", race.peak_gflops, race.naive_gflops, "GFLOP/s", "(info)", True))
         noop, out = wall([*QA, "index", str(BBC), "--index-dir", str(index_dir)], args.runs)
         assert "0 passages embedded" in out, out
         rows.append(row("noop_reindex", noop, 1.0, "s", "<= 1 s", noop <= 1.0))
         p50, p90 = warm_queries(index_dir)
         rows.append(row("warm_query_p50", p50, 25.0, "ms", "<= 25 ms", p50 <= 25.0))
         rows.append(row("warm_query_p90", p90, 25.0, "ms", "(info)", True))
-    result = {"machine": platform.machine(), "cpu": cpu_name(), "cores": os.cpu_count(),
-              "python": platform.python_version(), "native_bf16": cpu_has_native_bf16(),
-              "runs": args.runs, "passages": passages, "cosine_mean": cos_mean, "rows": rows}
+    result = {**machine, "runs": args.runs, "passages": passages, "cosine_mean": race.cos_mean,
+              "rows": rows}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -43,16 +43,23 @@ class Encoded:
     sentence_vectors: list[np.ndarray]
 
 
-def cpu_has_native_bf16() -> bool:
-    """True when the CPU multiplies bf16 natively (AVX512-BF16 or AMX-BF16)."""
+def cpuinfo_field(name: str) -> str | None:
+    """The value of the first ``name`` line of /proc/cpuinfo, or None (no such line, or not Linux)."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
             for line in handle:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+                if line.startswith(name):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return None
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU multiplies bf16 natively (AVX512-BF16 or AMX-BF16)."""
+    flags = cpuinfo_field("flags")
+    if flags is not None:
+        return bool(set(flags.split()) & {"avx512_bf16", "amx_bf16"})
     try:
         import torch
 
