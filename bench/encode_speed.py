@@ -1,4 +1,4 @@
-"""Passages per second: naive sentence-transformers encode vs qa.embed.PassageEncoder.
+"""Passages per second: naive sentence-transformers encode vs qa.embed.passage_encoder.PassageEncoder.
 
     python bench/encode_speed.py [--n 1000] [--batch-size 32] [--precision auto] [--json]
 
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     import qa  # noqa: F401 - sets HF_HUB_OFFLINE
     from sentence_transformers import SentenceTransformer
 
-    from qa.embed import PassageEncoder
-    from qa.model import resolve_model
+    from qa.embed.passage_encoder import PassageEncoder
+    from qa.embed.model import resolve_model
 
     texts = bbc_paragraphs(args.n)
     ref = resolve_model(None)

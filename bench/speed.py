@@ -104,9 +104,9 @@ class EncoderRace:
 
 def encoder_speed(index_dir: Path, sample: int, runs: int) -> EncoderRace:
     import numpy as np
-    from qa.embed import PassageEncoder, load_sentence_transformer
-    from qa.model import resolve_model
-    from qa.passages import split_sentences
+    from qa.embed.passage_encoder import PassageEncoder, load_sentence_transformer
+    from qa.embed.model import resolve_model
+    from qa.ingest.passages import split_sentences
 
     conn = sqlite3.connect(index_dir / "qa.sqlite")
     texts = [t for (t,) in conn.execute("SELECT DISTINCT text FROM passages")]
@@ -163,7 +163,7 @@ def fp32_peak_gflops(hidden: int, inner: int, tokens: int = 4096, runs: int = 7)
 
 def warm_queries(index_dir: Path, n: int = 200) -> tuple[float, float]:
     """p50 and p90 latency (ms) of Searcher.ask, the path `qa ask --json -` runs per line."""
-    from qa.search import Searcher
+    from qa.search.searcher import Searcher
 
     titles = sorted(p.read_text(encoding="latin-1").splitlines()[0] for p in BBC.glob("*/*.txt"))
     questions = [f"what happened: {t}" for t in random.Random(1).sample(titles, n)]
@@ -185,7 +185,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=500, help="passages for the encoder race")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "speed.json")
     args = parser.parse_args()
-    from qa.embed import cpu_has_native_bf16, cpuinfo_field
+    from qa.embed.passage_encoder import cpu_has_native_bf16, cpuinfo_field
 
     machine = {"machine": platform.machine(),
                "cpu": cpuinfo_field("model name") or platform.processor() or platform.machine(),

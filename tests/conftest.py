@@ -45,7 +45,7 @@ def _isolated_env(monkeypatch, tmp_path):
 @pytest.fixture(scope="session")
 def seed_index_dir(tmp_path_factory) -> Path:
     """An index of data/ built once; tests must not modify it (copy it first)."""
-    from qa.indexer import run_index
+    from qa.index.indexer import run_index
 
     index_dir = tmp_path_factory.mktemp("seed-index")
     run_index(index_dir, [DATA], None, RecordingProgress())
@@ -62,7 +62,7 @@ def seed_index_copy(seed_index_dir, tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def searcher(seed_index_dir):
-    from qa.search import Searcher
+    from qa.search.searcher import Searcher
 
     s = Searcher(seed_index_dir, None, notice=lambda m: None)
     yield s

@@ -1,4 +1,4 @@
-"""Tests for qa.articles: decoding, junk removal, metadata, the seeds and the BBC corpus."""
+"""Tests for qa.ingest.text: decoding, junk removal, metadata, the seeds and the BBC corpus."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import Article, decode_text, find_date, looks_binary, parse_article
+from qa.ingest.text import Article, decode_text, find_date, looks_binary, parse_article
 
 DATA = Path(__file__).parents[1] / "data"
 BBC = Path(__file__).parents[2] / "shared" / "corpora" / "bbc"

@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from qa.bench import load_beir
-from qa.cli import app
+from qa.evaluation.beir import load_beir
+from qa.cli.app import app
 from qa.errors import BadInputError
 
 DOCS = {

@@ -10,7 +10,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from qa.cli import app
+from qa.cli.app import app
 
 runner = CliRunner()
 QUESTION = "what did Peskov say about tanks"
@@ -91,7 +91,9 @@ def test_sources_lists_every_article(seed_index_dir):
     anadolu = next(a for a in articles if "anadolu" in a["path"])
     assert anadolu["outlet"] == "Anadolu Agency" and anadolu["date"] == "2023-01-25"
     text = invoke("sources", "--index-dir", str(seed_index_dir)).stdout
-    assert len(text.strip().splitlines()) == 5
+    header, *lines = text.strip().splitlines()
+    assert header == f"Index: {seed_index_dir}/"  # which index was read
+    assert len(lines) == 5
     assert "Anadolu Agency  2023-01-25  Kremlin says" in text
 
 
@@ -156,11 +158,11 @@ HEAVY = ("torch", "transformers", "sentence_transformers")
 def test_cli_import_and_help_stay_light():
     code = (
         "import sys, runpy\n"
-        "import qa.cli\n"
+        "import qa.cli.app\n"
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "sys.argv = ['qa', '--help']\n"
-        "try:\n    qa.cli.main()\nexcept SystemExit:\n    pass\n"
+        "try:\n    qa.cli.app.main()\nexcept SystemExit:\n    pass\n"
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
@@ -172,9 +174,9 @@ def test_cli_import_and_help_stay_light():
 def test_ask_does_not_import_torch(seed_index_dir):
     code = (
         "import sys\n"
-        "import qa.cli\n"
+        "import qa.cli.app\n"
         f"sys.argv = ['qa', 'ask', 'tanks', '--json', '--index-dir', {str(seed_index_dir)!r}]\n"
-        "try:\n    qa.cli.main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "try:\n    qa.cli.app.main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
@@ -187,9 +189,9 @@ def test_sources_stays_light(seed_index_dir):
     """`qa sources` needs neither the model runtimes nor numpy/faiss (keeps it well under 0.3 s)."""
     code = (
         "import sys\n"
-        "import qa.cli\n"
+        "import qa.cli.app\n"
         f"sys.argv = ['qa', 'sources', '--index-dir', {str(seed_index_dir)!r}]\n"
-        "try:\n    qa.cli.main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "try:\n    qa.cli.app.main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'onnxruntime',\n"
         "                     'faiss', 'numpy') if m in sys.modules]\n"
         "assert not heavy, heavy\n"

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import qa  # noqa: F401 - sets HF_HUB_OFFLINE before anything loads a model
-from qa.model import ModelRef, resolve_model
+from qa.embed.model import ModelRef, resolve_model
 
 BBC = Path("/work/shared/corpora/bbc")
 
@@ -77,7 +77,7 @@ def st_model(ref: ModelRef) -> Any:
 
 @pytest.fixture(scope="session")
 def passage_encoder(ref: ModelRef) -> Any:
-    from qa.embed import PassageEncoder
+    from qa.embed.passage_encoder import PassageEncoder
 
     return PassageEncoder(ref)
 
@@ -119,7 +119,7 @@ def test_export_replaces_an_existing_folder(passage_encoder: Any, tmp_path: Path
 def test_onnx_query_encoder_matches_sentence_transformers(
     onnx_folder: Path, st_model: Any, varied_texts: list[str]
 ) -> None:
-    from qa.onnx_encoder import OnnxQueryEncoder
+    from qa.embed.query_encoder import OnnxQueryEncoder
 
     encoder = OnnxQueryEncoder(onnx_folder)
     ours = encoder.encode(varied_texts)
@@ -134,7 +134,7 @@ def test_onnx_query_encoder_matches_sentence_transformers(
 
 
 def test_onnx_query_encoder_truncates_like_sentence_transformers(onnx_folder: Path) -> None:
-    from qa.onnx_encoder import OnnxQueryEncoder
+    from qa.embed.query_encoder import OnnxQueryEncoder
 
     encoder = OnnxQueryEncoder(onnx_folder)
     a, b = encoder.encode([LONG, LONG + " Tail sentence that is truncated away."])
@@ -154,7 +154,7 @@ def test_passage_vectors_match_fp32_sentence_transformers(
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_forced_precisions_stay_close_to_fp32(ref: ModelRef, st_model: Any, precision: str) -> None:
-    from qa.embed import PassageEncoder
+    from qa.embed.passage_encoder import PassageEncoder
 
     texts = TRICKY[4:] + _bbc_texts(12)
     encoder = PassageEncoder(ref, precision=precision)
@@ -193,7 +193,7 @@ def test_sentence_vectors_follow_the_spans(passage_encoder: Any) -> None:
 
 
 def test_question_picks_the_matching_sentence(passage_encoder: Any, onnx_folder: Path) -> None:
-    from qa.onnx_encoder import OnnxQueryEncoder
+    from qa.embed.query_encoder import OnnxQueryEncoder
 
     text = (
         "Arsenal beat Chelsea 2-1 at the Emirates Stadium on Saturday. "
@@ -215,14 +215,14 @@ def test_empty_input(passage_encoder: Any) -> None:
 
 
 def test_unknown_precision_is_rejected(ref: ModelRef) -> None:
-    from qa.embed import PassageEncoder
+    from qa.embed.passage_encoder import PassageEncoder
 
     with pytest.raises(ValueError, match="precision"):
         PassageEncoder(ref, precision="fp8")
 
 
 def test_missing_model_raises_model_unavailable(tmp_path: Path) -> None:
-    from qa.embed import PassageEncoder
+    from qa.embed.passage_encoder import PassageEncoder
     from qa.errors import ModelUnavailableError
 
     with pytest.raises(ModelUnavailableError) as info:
@@ -233,7 +233,7 @@ def test_missing_model_raises_model_unavailable(tmp_path: Path) -> None:
 def test_onnx_path_does_not_import_torch(onnx_folder: Path) -> None:
     code = (
         "import sys, json; from pathlib import Path\n"
-        "from qa.onnx_encoder import OnnxQueryEncoder\n"
+        "from qa.embed.query_encoder import OnnxQueryEncoder\n"
         f"v = OnnxQueryEncoder(Path({str(onnx_folder)!r})).encode(['Who won?'])\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
         "print(json.dumps({'shape': list(v.shape), 'heavy': heavy}))\n"
@@ -244,7 +244,7 @@ def test_onnx_path_does_not_import_torch(onnx_folder: Path) -> None:
 
 
 def test_load_query_encoder_prefers_onnx(onnx_folder: Path, ref: ModelRef, capsys: Any) -> None:
-    from qa.onnx_encoder import OnnxQueryEncoder, QueryEncoder, load_query_encoder
+    from qa.embed.query_encoder import OnnxQueryEncoder, QueryEncoder, load_query_encoder
 
     encoder = load_query_encoder(onnx_folder, ref)
     assert isinstance(encoder, OnnxQueryEncoder) and isinstance(encoder, QueryEncoder)
@@ -255,7 +255,7 @@ def test_load_query_encoder_prefers_onnx(onnx_folder: Path, ref: ModelRef, capsy
 def test_load_query_encoder_falls_back_with_a_notice(
     tmp_path: Path, ref: ModelRef, onnx_folder: Path, capsys: Any
 ) -> None:
-    from qa.onnx_encoder import OnnxQueryEncoder, QueryEncoder, load_query_encoder
+    from qa.embed.query_encoder import OnnxQueryEncoder, QueryEncoder, load_query_encoder
 
     encoder = load_query_encoder(tmp_path / "nothing", ref)
     err = capsys.readouterr().err
@@ -271,7 +271,7 @@ def test_load_query_encoder_falls_back_with_a_notice(
 def test_load_query_encoder_ignores_another_models_encoder(
     tmp_path: Path, ref: ModelRef, capsys: Any
 ) -> None:
-    from qa.onnx_encoder import OnnxQueryEncoder, load_query_encoder
+    from qa.embed.query_encoder import OnnxQueryEncoder, load_query_encoder
 
     (tmp_path / "encoder.json").write_text(json.dumps({"model": "someone/else"}))
     encoder = load_query_encoder(tmp_path, ref)
@@ -281,7 +281,7 @@ def test_load_query_encoder_ignores_another_models_encoder(
 
 @pytest.mark.slow
 def test_bbc_passages_match_at_scale(passage_encoder: Any, st_model: Any, onnx_folder: Path) -> None:
-    from qa.onnx_encoder import OnnxQueryEncoder
+    from qa.embed.query_encoder import OnnxQueryEncoder
 
     texts = _bbc_texts(600)
     ours = passage_encoder.encode(texts, [[(0, len(t))] for t in texts]).vectors

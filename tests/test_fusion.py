@@ -1,6 +1,6 @@
 import pytest
 
-from qa.fusion import convex_fusion, reciprocal_rank_fusion
+from qa.search.fusion import convex_fusion, reciprocal_rank_fusion
 
 
 def test_single_list_keeps_its_order_with_rrf_scores():

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qa.cli import app
+from qa.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -220,7 +220,7 @@ def test_50_mb_file_is_indexed_in_bounded_memory_with_progress(seed_index_copy, 
     # parent's peak into ru_maxrss across exec, so a big pytest process would be counted too.
     code = (
         "import re\n"
-        "from qa.cli import main\n"
+        "from qa.cli.app import main\n"
         "try:\n    main()\nfinally:\n"
         "    status = open('/proc/self/status').read()\n"
         "    peak = re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)\n"

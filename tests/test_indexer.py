@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, RecordingProgress
-from qa.indexer import run_index
+from qa.index.indexer import run_index
 
 ANADOLU = "anadolu-kremlin-no-prospects-for-peace-talks.txt"
 RT = "kremlin-comments-on-prospect-of-peace-talks.txt"
@@ -78,7 +78,7 @@ def test_unchanged_run_does_not_load_the_model(corpus_and_index):
         "from pathlib import Path\n"
         "sys.path.insert(0, 'tests')\n"
         "from conftest import RecordingProgress\n"
-        "from qa.indexer import run_index\n"
+        "from qa.index.indexer import run_index\n"
         f"r = run_index(Path({str(index_dir)!r}), [Path({str(corpus)!r})], None, RecordingProgress())\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
         "print(json.dumps({'heavy': heavy, 'unchanged': r.unchanged, 'embedded': r.embedded,\n"

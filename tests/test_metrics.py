@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from qa.metrics import dcg, evaluate, mrr_at, ndcg_at, recall_at
+from qa.evaluation.metrics import dcg, evaluate, mrr_at, ndcg_at, recall_at
 
 
 def test_dcg_by_hand():

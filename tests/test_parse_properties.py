@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.articles import parse_article
-from qa.model import resolve_model
-from qa.passages import make_passages, token_counter
+from qa.ingest.text import parse_article
+from qa.embed.model import resolve_model
+from qa.ingest.passages import make_passages, token_counter
 
 MAX = 254
 

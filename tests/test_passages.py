@@ -1,4 +1,4 @@
-"""Tests for qa.passages: sentence splitting, folding, and splitting to the token budget."""
+"""Tests for qa.ingest.passages: sentence splitting, folding, and splitting to the token budget."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import decode_text, parse_article
-from qa.model import resolve_model
-from qa.passages import Passage, make_passages, split_sentences, token_counter
+from qa.ingest.text import decode_text, parse_article
+from qa.embed.model import resolve_model
+from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
 
 MAX = 254  # 256-token window minus [CLS] and [SEP]
 DATA = Path(__file__).parents[1] / "data"

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qa.cli import app
-from qa.lock import writer_lock
+from qa.cli.app import app
+from qa.index.lock import writer_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -165,7 +165,7 @@ def test_rebuild_of_a_healthy_index_keeps_it_usable(seed_index_dir, seed_index_c
 
 
 def manifest_matches_database(index_dir: Path) -> bool:
-    from qa.store import Store
+    from qa.index.store import Store
 
     store = Store.open(index_dir)
     try:

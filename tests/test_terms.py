@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from qa.terms import content_terms, fts_query, stem, term_spans
+from qa.search.terms import content_terms, fts_query, stem, term_spans
 
 
 def test_content_terms_drop_stopwords_and_repeats():

@@ -5,29 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.answer import pick_sentence
+from qa.search.answer import pick_sentence
+from qa.search.modes import Fusion, Mode
 from qa.errors import BadInputError, IndexError_
-from qa.files import display_path
-from qa.fusion import convex_fusion, reciprocal_rank_fusion
-from qa.model import resolve_model
-from qa.store import ENCODER_DIR, PassageRow, Store
-from qa.terms import content_terms, fts_query
-from qa.vectors import load_index
+from qa.ingest.files import display_path
+from qa.search.fusion import convex_fusion, reciprocal_rank_fusion
+from qa.embed.model import resolve_model
+from qa.index.store import PassageRow, Store
+from qa.search.terms import content_terms, fts_query
+from qa.index.vectors import load_index
 
 if TYPE_CHECKING:
     import faiss
 
-    from qa.onnx_encoder import QueryEncoder
+    from qa.embed.query_encoder import QueryEncoder
 
-Mode = Literal["hybrid", "dense", "lexical"]
-MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
-Fusion = Literal["convex", "rrf"]
-FUSIONS: tuple[str, ...] = ("convex", "rrf")
-# Defaults chosen on BEIR SciFact (README "Quality"): convex fusion of min-max normalised
+# Defaults chosen on BEIR SciFact (bench/README.md): convex fusion of min-max normalised
 # scores, equal weights, 100 candidates a side, beat RRF (k=60) by about 2 points of nDCG@10.
 CANDIDATES = 100  # how deep each side of a hybrid search looks
 DENSE_WEIGHT = 0.5
@@ -87,24 +85,21 @@ class Searcher:
     @property
     def encoder(self) -> QueryEncoder:
         if self._encoder is None:
-            from qa.onnx_encoder import load_query_encoder
+            from qa.embed.query_encoder import load_query_encoder
 
             self._encoder = load_query_encoder(
-                self.store.index_dir / ENCODER_DIR, resolve_model(self.model)
+                self.store.layout.encoder_dir, resolve_model(self.model)
             )
         return self._encoder
 
     def ask(
-        self, question: str, k: int = 5, mode: Mode = "hybrid", fusion: Fusion = "convex"
+        self, question: str, k: int = 5, mode: Mode = Mode.HYBRID, fusion: Fusion = Fusion.CONVEX
     ) -> list[Hit]:
         """The ``k`` best passages for ``question``, best first, each with its answer sentence."""
         question = question.strip()
         if not question:
             raise BadInputError("the question is empty", 'Ask something, e.g. qa ask "who won?"')
-        if mode not in MODES:
-            raise BadInputError(f"unknown mode {mode!r}", f"Use one of: {', '.join(MODES)}")
-        if fusion not in FUSIONS:
-            raise BadInputError(f"unknown fusion {fusion!r}", f"Use one of: {', '.join(FUSIONS)}")
+        mode, fusion = _choice(Mode, mode), _choice(Fusion, fusion)
         query_vector = self.encoder.encode([question])[0]
         self.store.conn.execute("BEGIN")  # one snapshot for the whole search
         try:
@@ -147,6 +142,14 @@ class Searcher:
             passages = self.store.counts()[1]
             self._faiss = (generation, load_index(self.store, self.dim, passages, self.notice))
         return self._faiss[1]
+
+
+def _choice(kind: type[StrEnum], value: object) -> StrEnum:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(m.value for m in kind)
+        raise BadInputError(f"unknown {kind.__name__.lower()} {value!r}", f"Use one of: {choices}") from None
 
 
 def _hits(

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.articles import Article
+from qa.ingest.text import Article
 from qa.errors import BadInputError
-from qa.indexer import Document, Progress, index_documents
-from qa.metrics import evaluate
-from qa.search import Fusion, Mode, Searcher
+from qa.index.indexer import Document, Progress, index_documents
+from qa.evaluation.metrics import evaluate
+from qa.search.searcher import Fusion, Mode, Searcher
 
 DOCS_PER_QUERY = 100
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import IndexError_, IndexMissingError
+from qa.index.layout import IndexLayout
 
 FORMAT_VERSION = 1
-DB_NAME = "qa.sqlite"
-ENCODER_DIR = "encoder"  # the ONNX export of the model, for torch-free queries
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,23 +101,19 @@ class NewArticle:
     passages: list[NewPassage]
 
 
-def db_path(index_dir: Path) -> Path:
-    """Where the SQLite database of an index folder lives."""
-    return index_dir / DB_NAME
-
-
 class Store:
     """An open index database. Use :meth:`open` (read) or :meth:`create` (write)."""
 
     def __init__(self, conn: sqlite3.Connection, index_dir: Path) -> None:
         self.conn = conn
         self.index_dir = index_dir
+        self.layout = IndexLayout(index_dir)
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, index_dir: Path) -> Store:
         """Open an existing index for reading and writing; check it is one we can use."""
-        path = db_path(index_dir)
+        path = IndexLayout(index_dir).db
         if not path.is_file():
             raise IndexMissingError(
                 f"no index in {index_dir}/", "Run `qa index [PATH ...]` first (default: data/)"
@@ -141,7 +136,7 @@ class Store:
             index_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise IndexError_(f"cannot create index folder {index_dir}: {exc.strerror}") from None
-        existed = db_path(index_dir).is_file()
+        existed = IndexLayout(index_dir).db.is_file()
         try:
             store = cls._open_checked(index_dir, existed, thorough=on_damaged is not None)
         except IndexError_ as exc:
@@ -149,7 +144,7 @@ class Store:
                 raise
             aside = _move_aside(index_dir)
             on_damaged(f"{exc.message}; moved it to {aside} and starting a new index")
-            store = cls(_connect(db_path(index_dir)), index_dir)
+            store = cls(_connect(IndexLayout(index_dir).db), index_dir)
         with store.transaction():
             store.conn.executescript(_SCHEMA)
             store.conn.execute(
@@ -159,7 +154,7 @@ class Store:
 
     @classmethod
     def _open_checked(cls, index_dir: Path, existed: bool, thorough: bool) -> Store:
-        store = cls(_connect(db_path(index_dir)), index_dir)
+        store = cls(_connect(IndexLayout(index_dir).db), index_dir)
         try:
             if existed:
                 store._check_format()
@@ -176,7 +171,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             problems = [str(exc)]
         if problems != ["ok"]:
-            raise damaged_database(db_path(self.index_dir), problems[0])
+            raise damaged_database(self.layout.db, problems[0])
 
     def close(self) -> None:
         self.conn.close()
@@ -185,7 +180,7 @@ class Store:
         try:
             version = int(self.meta().get("format_version", "0"))
         except sqlite3.DatabaseError as exc:
-            raise damaged_database(db_path(self.index_dir), exc) from None
+            raise damaged_database(self.layout.db, exc) from None
         if version > FORMAT_VERSION:
             raise IndexError_(
                 f"the index in {self.index_dir}/ has format {version}, newer than this qa "
@@ -397,13 +392,14 @@ def damaged_database(path: Path, detail: object) -> IndexError_:
 
 def _move_aside(index_dir: Path) -> Path:
     """Rename an unusable database (and its WAL) out of the way; drop its derived files."""
-    aside = index_dir / f"{DB_NAME}.damaged"
-    os.replace(db_path(index_dir), aside)
+    layout = IndexLayout(index_dir)
+    aside = layout.damaged_db()
+    os.replace(layout.db, aside)
     for suffix in ("-wal", "-shm"):
-        side = index_dir / f"{DB_NAME}{suffix}"
+        side = layout.db_side_file(suffix)
         if side.exists():
-            os.replace(side, index_dir / f"{aside.name}{suffix}")
-    for derived in [*index_dir.glob("passages.*.faiss"), index_dir / "manifest.json"]:
+            os.replace(side, layout.damaged_db(suffix))
+    for derived in [*layout.faiss_files().values(), layout.manifest]:
         derived.unlink(missing_ok=True)
     return aside
 

@@ -9,8 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa.errors import IndexBusyError, IndexError_
-
-LOCK_NAME = ".lock"
+from qa.index.layout import IndexLayout
 
 
 @contextmanager
@@ -22,7 +21,7 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
     """
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(IndexLayout(index_dir).lock, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise IndexError_(
             f"cannot write to the index folder {index_dir}/ ({exc.strerror})",

@@ -15,14 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.index.layout import IndexLayout
+
 if TYPE_CHECKING:
     import faiss
 
-    from qa.store import Store
-
-
-def faiss_path(index_dir: Path, generation: int) -> Path:
-    return index_dir / f"passages.{generation}.faiss"
+    from qa.index.store import Store
 
 
 def build_index(store: Store, dim: int) -> faiss.Index:
@@ -40,7 +38,8 @@ def write_index(index: faiss.Index, index_dir: Path, generation: int) -> Path:
     """Atomically write the index for ``generation`` and delete files of older generations."""
     import faiss
 
-    target = faiss_path(index_dir, generation)
+    layout = IndexLayout(index_dir)
+    target = layout.faiss(generation)
     fd, tmp = tempfile.mkstemp(prefix=".passages.", suffix=".tmp", dir=index_dir)
     os.close(fd)
     try:
@@ -49,9 +48,8 @@ def write_index(index: faiss.Index, index_dir: Path, generation: int) -> Path:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    for old in index_dir.glob("passages.*.faiss"):
-        number = old.name.split(".")[1]
-        if number.isdigit() and int(number) < generation:
+    for number, old in layout.faiss_files().items():
+        if number < generation:
             old.unlink(missing_ok=True)
     return target
 
@@ -63,7 +61,7 @@ def load_index(
     import faiss
 
     faiss.cvar.distance_compute_blas_threshold = 20  # batched search through BLAS (PERF-NOTES)
-    path = faiss_path(store.index_dir, store.generation)
+    path = store.layout.faiss(store.generation)
     reason = "missing"
     if path.is_file():
         try:
@@ -73,7 +71,7 @@ def load_index(
             reason = "out of date"
         except RuntimeError:
             reason = "damaged"
-    notice(f"vector index {path.name} is {reason}; rebuilding it from {store.index_dir}/qa.sqlite")
+    notice(f"vector index {path.name} is {reason}; rebuilding it from {store.layout.db}")
     index = build_index(store, dim)
     try:
         write_index(index, store.index_dir, store.generation)

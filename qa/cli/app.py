@@ -7,6 +7,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
@@ -15,9 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from qa.errors import QAError
+from qa.search.modes import Fusion, Mode
 
 if TYPE_CHECKING:
-    from qa.indexer import IndexReport
+    from qa.index.indexer import IndexReport
 
 app = typer.Typer(
     help="Ask questions of a folder of news articles, offline.",
@@ -29,8 +31,13 @@ out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
 IndexDir = Annotated[
-    Path,
-    typer.Option("--index-dir", envvar="QA_INDEX_DIR", help="Index folder.", show_default=True),
+    Optional[Path],
+    typer.Option(
+        "--index-dir",
+        help="Index folder [default: $QA_INDEX_DIR, else the nearest index/ here or in a "
+        "parent folder, else ./index].",
+        show_default=False,
+    ),
 ]
 Model = Annotated[
     Optional[str],
@@ -42,6 +49,17 @@ Model = Annotated[
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+
+class BenchMode(StrEnum):
+    """`qa bench --mode`: one retrieval mode, or all of them."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    LEXICAL = "lexical"
+    ALL = "all"
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,9 +77,11 @@ def handle_errors(command: F) -> F:
         except sqlite3.DatabaseError as exc:  # damage found only when a query reads a bad page
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
                 raise
-            from qa.store import damaged_database, db_path
+            from qa.index.layout import IndexLayout, find_index_dir
+            from qa.index.store import damaged_database
 
-            _error_line(damaged_database(db_path(Path(kwargs.get("index_dir") or "index")), exc))
+            index_dir = find_index_dir(kwargs.get("index_dir"))
+            _error_line(damaged_database(IndexLayout(index_dir).db, exc))
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("Interrupted; the index is as it was before this run.")
@@ -87,16 +107,18 @@ def index(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Start from an empty index (e.g. to change model).")
     ] = False,
-    index_dir: IndexDir = Path("index"),
+    index_dir: IndexDir = None,
     model: Model = None,
 ) -> None:
     """Index articles: new and changed files are embedded, vanished ones removed.
 
     Example: qa index data/
     """
-    from qa.indexer import run_index
-    from qa.progress import RichProgress
+    from qa.cli.progress import RichProgress
+    from qa.index.indexer import run_index
+    from qa.index.layout import find_index_dir
 
+    index_dir = find_index_dir(index_dir)
     with RichProgress(err) as progress:
         report = run_index(index_dir, paths or [Path("data")], model, progress, rebuild=rebuild)
     out.print(_report_line(report, index_dir), soft_wrap=True)
@@ -123,27 +145,26 @@ def _report_line(report: IndexReport, index_dir: Path) -> str:
 def ask(
     question: Annotated[str, typer.Argument(help="The question, or - to read one per line.")],
     k: Annotated[int, typer.Option("-k", "--top", min=1, max=100, help="How many passages.")] = 5,
-    mode: Annotated[
-        str, typer.Option("--mode", help="hybrid, dense or lexical.", show_default=True)
-    ] = "hybrid",
+    mode: Annotated[Mode, typer.Option("--mode", help="Which retrievers rank.")] = Mode.HYBRID,
     fusion: Annotated[
-        str, typer.Option("--fusion", help="How hybrid mode fuses: convex or rrf.")
-    ] = "convex",
+        Fusion, typer.Option("--fusion", help="How hybrid mode fuses.")
+    ] = Fusion.CONVEX,
     as_json: JsonFlag = False,
-    index_dir: IndexDir = Path("index"),
+    index_dir: IndexDir = None,
     model: Model = None,
 ) -> None:
     """Ask a question; print the best passages with their answer sentence and source.
 
     Example: qa ask "what did Peskov say about tanks"
     """
-    from qa.render import answer_to_dict, hits_to_text
-    from qa.search import Searcher
+    from qa.cli.render import answer_to_dict, hits_to_text
+    from qa.index.layout import find_index_dir
+    from qa.search.searcher import Searcher
 
-    searcher = Searcher(index_dir, model, notice=_notice)
+    searcher = Searcher(find_index_dir(index_dir), model, notice=_notice)
     try:
         for q in _questions(question):
-            hits = searcher.ask(q, k=k, mode=mode, fusion=fusion)  # type: ignore[arg-type]
+            hits = searcher.ask(q, k=k, mode=mode, fusion=fusion)
             if as_json:
                 sys.stdout.write(json.dumps(answer_to_dict(q, hits), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
@@ -167,16 +188,18 @@ def _questions(question: str) -> Iterator[str]:
 @handle_errors
 def sources(
     as_json: JsonFlag = False,
-    index_dir: IndexDir = Path("index"),
+    index_dir: IndexDir = None,
     model: Model = None,
 ) -> None:
     """List the indexed articles: outlet, date, title, path, passage count.
 
     Example: qa sources --json
     """
-    from qa.render import article_to_dict, sources_to_text
-    from qa.store import Store
+    from qa.cli.render import article_to_dict, sources_to_text
+    from qa.index.layout import find_index_dir
+    from qa.index.store import Store
 
+    index_dir = find_index_dir(index_dir)
     store = Store.open(index_dir)
     try:
         articles = store.articles()
@@ -186,6 +209,7 @@ def sources(
         sys.stdout.write(json.dumps([article_to_dict(a) for a in articles], ensure_ascii=False))
         sys.stdout.write("\n")
     else:
+        out.print(f"Index: {index_dir}/", style="dim")
         out.print(sources_to_text(articles), soft_wrap=True)
 
 
@@ -194,11 +218,11 @@ def sources(
 def bench(
     dataset: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries*.jsonl, qrels/test.tsv.")],
     mode: Annotated[
-        str, typer.Option("--mode", help="hybrid, dense, lexical, or all (one row each).")
-    ] = "hybrid",
+        BenchMode, typer.Option("--mode", help="A retrieval mode, or all (one row each).")
+    ] = BenchMode.HYBRID,
     fusion: Annotated[
-        str, typer.Option("--fusion", help="How hybrid mode fuses: convex or rrf.")
-    ] = "convex",
+        Fusion, typer.Option("--fusion", help="How hybrid mode fuses.")
+    ] = Fusion.CONVEX,
     as_json: JsonFlag = False,
     index_dir: Annotated[
         Optional[Path],
@@ -210,16 +234,13 @@ def bench(
 
     Example: qa bench ../shared/corpora/scifact --mode all
     """
-    from qa.bench import run_bench
-    from qa.progress import RichProgress
-    from qa.render import bench_to_text
-    from qa.search import MODES
+    from qa.evaluation.beir import run_bench
+    from qa.cli.progress import RichProgress
+    from qa.cli.render import bench_to_text
 
-    modes = list(MODES) if mode == "all" else [mode]
-    if any(m not in MODES for m in modes):
-        raise QAError(f"unknown mode {mode!r}", "Use hybrid, dense, lexical or all")
+    modes = list(Mode) if mode == BenchMode.ALL else [Mode(mode.value)]
     with RichProgress(err) as progress:
-        rows = run_bench(dataset, modes, index_dir, model, progress, fusion)  # type: ignore[arg-type]
+        rows = run_bench(dataset, modes, index_dir, model, progress, fusion)
     if as_json:
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")

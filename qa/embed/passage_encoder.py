@@ -1,7 +1,7 @@
 """The indexing encoder: passages -> normalised vectors, plus one vector per sentence span.
 
 torch and sentence-transformers are imported inside functions only, so importing this module
-stays cheap; the query path (qa.onnx_encoder) never needs them.
+stays cheap; the query path (qa.embed.query_encoder) never needs them.
 
 Speed comes from tokenising once (fast tokenizer, with offsets), encoding batches of similar
 length (little padding), ``torch.inference_mode`` and, on CPUs with native bf16 matmuls,
@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from qa.errors import ModelUnavailableError
-from qa.model import ModelRef
+from qa.embed.model import ModelRef
+from qa.embed.query_encoder import ENCODER_FILE
 
 PRECISIONS = ("auto", "fp32", "bf16")
 ENCODER_FORMAT = 1
@@ -232,7 +233,7 @@ class PassageEncoder:
                 "do_lower_case": bool(getattr(self._first, "do_lower_case", False)),
                 "lowercase_in_tokenizer": True,
             }
-            (tmp / "encoder.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+            (tmp / ENCODER_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
             for file in tmp.iterdir():
                 _chmod_like_umask(file, 0o666)
             _swap_in(tmp, dest)

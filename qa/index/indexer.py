@@ -19,17 +19,19 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from qa.articles import Article, decode_text, looks_binary, parse_article
+from qa.ingest.text import Article, decode_text, looks_binary, parse_article
 from qa.errors import IndexError_
-from qa.files import Source, discover, display_path
-from qa.lock import writer_lock
-from qa.model import ModelRef, resolve_model
-from qa.passages import Passage, make_passages, split_sentences, token_counter
-from qa.store import ENCODER_DIR, NewArticle, NewPassage, Store, dumps_manifest
-from qa.vectors import build_index, faiss_path, write_index
+from qa.ingest.files import Source, discover, display_path
+from qa.embed.query_encoder import ENCODER_FILE
+from qa.index.layout import IndexLayout
+from qa.index.lock import writer_lock
+from qa.embed.model import ModelRef, resolve_model
+from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
+from qa.index.store import NewArticle, NewPassage, Store, dumps_manifest
+from qa.index.vectors import build_index, write_index
 
 if TYPE_CHECKING:
-    from qa.embed import PassageEncoder
+    from qa.embed.passage_encoder import PassageEncoder
 
 CHUNK = 512  # passages per encode call / SQLite write
 
@@ -251,7 +253,7 @@ def _embed_missing(
     report.reused = sum(len(item.passages) for item in parsed) - len(missing)
     if not missing:
         return None
-    from qa.embed import PassageEncoder
+    from qa.embed.passage_encoder import PassageEncoder
 
     encoder = PassageEncoder(ref)
     progress.start(len(missing), "Embedding passages")
@@ -320,7 +322,7 @@ def _write_derived(store: Store) -> None:
     manifest = store.manifest()
     if manifest["dimension"]:
         write_index(build_index(store, int(manifest["dimension"])), store.index_dir, store.generation)
-    target = store.index_dir / "manifest.json"
+    target = store.layout.manifest
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(dumps_manifest(manifest), encoding="utf-8")
     os.replace(tmp, target)
@@ -329,12 +331,12 @@ def _write_derived(store: Store) -> None:
 def _derived_current(store: Store) -> bool:
     """Whether manifest.json and the FAISS file match what the database holds."""
     try:
-        manifest = json.loads((store.index_dir / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(store.layout.manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     current = store.manifest()
     return manifest == current and (
-        not current["dimension"] or faiss_path(store.index_dir, store.generation).is_file()
+        not current["dimension"] or store.layout.faiss(store.generation).is_file()
     )
 
 
@@ -345,9 +347,9 @@ def _refresh_encoder(
 
     Returns whether the model had to be loaded just for this.
     """
-    folder = index_dir / ENCODER_DIR
+    folder = IndexLayout(index_dir).encoder_dir
     try:
-        info = json.loads((folder / "encoder.json").read_text(encoding="utf-8"))
+        info = json.loads((folder / ENCODER_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         info = {}
     if info.get("model") == ref.name and (
@@ -357,7 +359,7 @@ def _refresh_encoder(
     loaded = encoder is None
     try:
         if encoder is None:
-            from qa.embed import PassageEncoder
+            from qa.embed.passage_encoder import PassageEncoder
 
             encoder = PassageEncoder(ref)
         encoder.export_onnx(folder)

@@ -9,12 +9,12 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from qa.files import display_path
-from qa.store import ArticleRow
-from qa.terms import content_terms, term_spans
+from qa.ingest.files import display_path
+from qa.index.store import ArticleRow
+from qa.search.terms import content_terms, term_spans
 
 if TYPE_CHECKING:
-    from qa.search import Hit  # numpy and faiss: not needed to list sources
+    from qa.search.searcher import Hit  # numpy and faiss: not needed to list sources
 
 ANSWER_STYLE = "bold"
 TERM_STYLE = "underline yellow"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.terms import stem, words
+from qa.search.terms import stem, words
 
 OVERLAP_WEIGHT = 0.3
 

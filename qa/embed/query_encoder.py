@@ -1,6 +1,6 @@
 """The query encoder: a lean ONNX path that never imports torch or sentence-transformers.
 
-``PassageEncoder.export_onnx`` (qa.embed) writes a folder with ``model.onnx`` (the whole
+``PassageEncoder.export_onnx`` (qa.embed.passage_encoder) writes a folder with ``model.onnx`` (the whole
 sentence-transformers pipeline: transformer, pooling, Dense, Normalize), the model's
 ``tokenizer.json`` and ``encoder.json``. ``load_query_encoder`` uses it when it is there and
 falls back to sentence-transformers (slow start) when it is not.
@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.model import ModelRef
+from qa.embed.model import ModelRef
 
 ENCODER_FILE = "encoder.json"
 BATCH = 32
@@ -110,7 +110,7 @@ class SentenceTransformerQueryEncoder:
     """Fallback query encoder on sentence-transformers (imports torch: a slow start)."""
 
     def __init__(self, model: ModelRef) -> None:
-        from qa.embed import load_sentence_transformer
+        from qa.embed.passage_encoder import load_sentence_transformer
 
         self._st: Any = load_sentence_transformer(model)
         self.name = model.name

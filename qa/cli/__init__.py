@@ -1,0 +1,1 @@
+"""Command-line interface: the Typer app, rendering and progress."""
