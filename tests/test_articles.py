@@ -57,18 +57,18 @@ def test_no_junk_survives(path: Path) -> None:
         assert "\n" not in paragraph and paragraph == paragraph.strip() and paragraph
         assert "\xa0" not in paragraph and "  " not in paragraph
         assert paragraph not in LABELS
-        assert paragraph != article.title
+        assert paragraph != article.meta.title
         for junk in JUNK:
             assert junk not in paragraph, (junk, paragraph)
 
 
 def test_anadolu_seed() -> None:
     article = seed("anadolu-kremlin-no-prospects-for-peace-talks.txt")
-    assert article.title == "Kremlin says 'no prospects' for resumption of Russia-Ukraine peace talks"
-    assert article.outlet == "Anadolu Agency"
-    assert article.date == "2023-01-25"
-    assert article.author == "Elena Teslova"
-    assert article.url is None
+    assert article.meta.title == "Kremlin says 'no prospects' for resumption of Russia-Ukraine peace talks"
+    assert article.meta.outlet == "Anadolu Agency"
+    assert article.meta.date == "2023-01-25"
+    assert article.meta.author == "Elena Teslova"
+    assert article.meta.url is None
     assert article.paragraphs[0].startswith("Kremlin spokesman Dmitry Peskov said on Wednesday")
     assert article.paragraphs[-1].startswith('Such "delusions" are fraught')
     assert any(
@@ -82,9 +82,9 @@ def test_anadolu_seed() -> None:
 
 def test_rt_style_seed() -> None:
     article = seed("kremlin-comments-on-prospect-of-peace-talks.txt")
-    assert article.title == "Kremlin comments on prospect of Ukraine peace talks"
-    assert article.date == "2024-12-24"
-    assert article.author is None
+    assert article.meta.title == "Kremlin comments on prospect of Ukraine peace talks"
+    assert article.meta.date == "2024-12-24"
+    assert article.meta.author is None
     assert article.paragraphs[0] == (
         "Ukraine has shown no sign that it is ready to hold peace talks with Russia, "
         "Kremlin spokesman Dmitry Peskov has said."
@@ -97,9 +97,9 @@ def test_rt_style_seed() -> None:
 
 def test_little_ground_seed() -> None:
     article = seed("little-ground-for-optimism.txt")
-    assert article.title == "‘Little ground for optimism’ after latest Ukraine talks, warns Russia"
-    assert article.outlet is None  # 'Additional reporting by Reuters' is a credit, not the outlet
-    assert article.date is None
+    assert article.meta.title == "‘Little ground for optimism’ after latest Ukraine talks, warns Russia"
+    assert article.meta.outlet is None  # 'Additional reporting by Reuters' is a credit, not the outlet
+    assert article.meta.date is None
     assert article.paragraphs[0].startswith("There is “little ground for optimism”")
     assert article.paragraphs[-1].startswith("Meanwhile, the west has sent weapons")
     assert "“Nothing has changed, this is the bad news,” Mr Kuleba said." in article.paragraphs
@@ -107,10 +107,10 @@ def test_little_ground_seed() -> None:
 
 def test_no_blank_lines_seed_is_one_paragraph_per_line() -> None:
     article = seed("peskov-tension-on-border-too-high.txt")
-    assert article.title == (
+    assert article.meta.title == (
         "Kremlin spokesman Peskov: tension on the border between Russia and Ukraine is too high"
     )
-    assert article.outlet is None  # 'writes Bloomberg' is a citation
+    assert article.meta.outlet is None  # 'writes Bloomberg' is a citation
     assert article.paragraphs[0].startswith("Kremlin spokesman Dmitry Peskov said that there is too much")
     assert "Various tracks" in article.paragraphs  # in-body subheading kept
     assert "Again “Russian” hackers" in article.paragraphs
@@ -120,9 +120,9 @@ def test_no_blank_lines_seed_is_one_paragraph_per_line() -> None:
 
 def test_realnoe_vremya_seed() -> None:
     article = seed("realnoe-vremya-peskov-on-talks.txt")
-    assert article.outlet == "Realnoe Vremya"  # self-reference, not 'TASS' (cited)
-    assert article.author == "Tatiana Dyomina"
-    assert article.title == (
+    assert article.meta.outlet == "Realnoe Vremya"  # self-reference, not 'TASS' (cited)
+    assert article.meta.author == "Tatiana Dyomina"
+    assert article.meta.title == (
         "Peskov on Russian-Ukrainian talks: ‘We cannot yet talk about progress and we will not’"
     )
     assert "Biden’s statements raise concerns in the Kremlin" in article.paragraphs
@@ -165,7 +165,7 @@ def test_empty_and_whitespace_text() -> None:
     for text in ["", "   ", "\n\n\t\n", "\xa0\u2003\n"]:
         article = parse_article(text)
         assert article.paragraphs == []
-        assert article.title is None
+        assert article.meta.title is None
 
 
 def test_markdown_front_matter_and_inline_markup() -> None:
@@ -184,11 +184,11 @@ def test_markdown_front_matter_and_inline_markup() -> None:
         "Analysts said the move was *widely expected* by markets and traders alike.\n"
     )
     article = parse_article(text, ".md")
-    assert article.title == "Market rallies on rate hopes"
-    assert article.outlet == "Example News"
-    assert article.date == "2023-01-25"
-    assert article.author == "Jane Doe"
-    assert article.url == "https://example.com/markets/rally"
+    assert article.meta.title == "Market rallies on rate hopes"
+    assert article.meta.outlet == "Example News"
+    assert article.meta.date == "2023-01-25"
+    assert article.meta.author == "Jane Doe"
+    assert article.meta.url == "https://example.com/markets/rally"
     assert article.paragraphs == [
         "Stocks rose sharply on Tuesday as investors bet on lower rates soon.",
         "Analysts react",
@@ -202,7 +202,7 @@ def test_txt_leading_key_lines_are_metadata() -> None:
         "Date: Jan. 5, 2024\n\nDock workers returned to work on Friday after a pay deal was agreed.\n"
     )
     article = parse_article(text)
-    assert (article.title, article.outlet, article.url, article.date) == (
+    assert (article.meta.title, article.meta.outlet, article.meta.url, article.meta.date) == (
         "Port strike ends after deal", "Harbour Times", "https://www.harbour.example/a", "2024-01-05",
     )
     assert article.paragraphs == ["Dock workers returned to work on Friday after a pay deal was agreed."]
@@ -214,10 +214,10 @@ def test_url_line_gives_url_and_domain_outlet() -> None:
         "By John Smith\n\nThe city council approved the long-debated bridge plan on Thursday evening.\n"
     )
     article = parse_article(text)
-    assert article.url == "https://www.citynews.example/2022/03/04/bridge"
-    assert article.outlet == "citynews.example"
-    assert article.author == "John Smith"
-    assert article.date == "2022-03-04"
+    assert article.meta.url == "https://www.citynews.example/2022/03/04/bridge"
+    assert article.meta.outlet == "citynews.example"
+    assert article.meta.author == "John Smith"
+    assert article.meta.date == "2022-03-04"
     assert article.paragraphs == [
         "The city council approved the long-debated bridge plan on Thursday evening."
     ]
@@ -249,7 +249,7 @@ def test_copyright_and_caption_junk() -> None:
         "Editing by Mark Brown\n\n© 2024 Reuters. All rights reserved.\n"
     )
     article = parse_article(text)
-    assert article.outlet == "Reuters"
+    assert article.meta.outlet == "Reuters"
     assert article.paragraphs == [
         "Heavy rain flooded several valley towns overnight, officials said on Sunday.",
         "Residents were moved to shelters as the river rose above its banks.",
@@ -277,7 +277,7 @@ def test_find_date(text: str, iso: str | None) -> None:
 def test_nbsp_and_unicode_spaces_normalised() -> None:
     text = "Headline with\u00a0spaces here\n\nFirst\u2003body  sentence\u202fis here and it is long enough.\n"
     article = parse_article(text)
-    assert article.title == "Headline with spaces here"
+    assert article.meta.title == "Headline with spaces here"
     assert article.paragraphs == ["First body sentence is here and it is long enough."]
 
 
@@ -293,7 +293,7 @@ def test_bbc_corpus_parses_fast() -> None:
         text = decode_text(path.read_bytes())
         article = parse_article(text, path.suffix)
         first_line = " ".join(text.strip().splitlines()[0].split())
-        assert article.title == first_line, path
+        assert article.meta.title == first_line, path
         assert article.paragraphs, path
         assert first_line not in article.paragraphs, path
     assert time.perf_counter() - started < 15

@@ -44,7 +44,7 @@ def beir_dir(tmp_path_factory):
 def test_load_beir_reads_docs_queries_and_qrels(beir_dir):
     data = load_beir(beir_dir)
     assert len(data.docs) == 4
-    assert data.docs[0].article.title == "Aspirin and heart attacks"
+    assert data.docs[0].article.meta.title == "Aspirin and heart attacks"
     assert set(data.queries) == {"q1", "q2", "q3"}  # unjudged queries are not scored
     assert data.qrels["q2"] == {"d2": 1}
 

@@ -22,17 +22,25 @@ def invoke(*args: str, input: str | None = None):
 
 
 def check_contract(obj: dict, question: str, k: int) -> None:
-    assert set(obj) == {"question", "results"}
-    assert obj["question"] == question
+    assert set(obj) == {"question", "no_match", "results"}
+    assert obj["question"] == question and isinstance(obj["no_match"], bool)
     assert [r["rank"] for r in obj["results"]] == list(range(1, k + 1))
     for r in obj["results"]:
-        assert set(r) == {"rank", "score", "passage_id", "text", "answer", "source"}
+        assert set(r) == {
+            "rank", "score", "relevance", "passage_id", "text", "answer", "source", "also_in"
+        }
         assert isinstance(r["score"], float) and isinstance(r["passage_id"], int)
+        assert 0.0 <= r["relevance"] <= 1.0 and isinstance(r["also_in"], list)
         assert isinstance(r["text"], str) and r["answer"] and r["answer"] in r["text"]
         src = r["source"]
-        assert set(src) == {"path", "paragraph", "title", "outlet", "date", "url"}
+        assert set(src) == {
+            "path", "record", "paragraph", "paragraph_end", "page",
+            "title", "outlet", "date", "author", "url",
+        }
         assert isinstance(src["path"], str) and isinstance(src["paragraph"], int)
-        for key in ("title", "outlet", "date", "url"):
+        assert src["paragraph_end"] is None or src["paragraph_end"] > src["paragraph"]
+        assert src["record"] is None and src["page"] is None  # .txt files: neither
+        for key in ("title", "outlet", "date", "author", "url"):
             assert src[key] is None or isinstance(src[key], str)
         assert src["date"] is None or ISO_DATE.match(src["date"])
     scores = [r["score"] for r in obj["results"]]
@@ -77,7 +85,7 @@ def test_ask_text_shows_source_and_answer(seed_index_dir):
     result = invoke("ask", QUESTION, "-k", "2", "--index-dir", str(seed_index_dir))
     assert result.exit_code == 0
     text = result.stdout
-    assert re.match(r"1\. \[\d\.\d{3}\] Anadolu Agency · 2023-01-25 · Kremlin says", text.lstrip())
+    assert re.match(r"1\. \[\d\.\d{2}\] Anadolu Agency · 2023-01-25 · Kremlin says", text.lstrip())
     assert re.search(r"data/anadolu-kremlin-no-prospects-for-peace-talks\.txt:\d+", text)
     assert "will burn as other tanks" in text
     assert "2. " in text
@@ -145,11 +153,12 @@ def test_fts_operators_in_question_do_not_break_search(seed_index_dir):
 
 
 def test_every_command_has_help():
-    for command in ("index", "ask", "sources"):
+    for command in ("index", "ask", "sources", "show", "bench"):
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.stdout
-        assert "--index-dir" in result.stdout and "--model" in result.stdout
+        assert "--index-dir" in result.stdout
+        assert ("--model" in result.stdout) == (command in ("index", "ask", "bench"))
 
 
 HEAVY = ("torch", "transformers", "sentence_transformers")

@@ -35,11 +35,12 @@ def seed_rows(index_dir: Path) -> dict[str, list]:
     """Everything stored for the seed articles: article rows, passages, their embeddings."""
     conn = sqlite3.connect(index_dir / "qa.sqlite")
     try:
-        seeds = f"a.path LIKE '{DATA}%'"
+        seeds = f"a.file_id IN (SELECT id FROM files WHERE path LIKE '{DATA}%')"
         return {
             "articles": conn.execute(
-                f"SELECT a.id, a.path, a.sha256, a.title, a.outlet, a.date, a.author, a.url "
-                f"FROM articles a WHERE {seeds} ORDER BY a.id").fetchall(),
+                f"SELECT a.id, fl.path, fl.sha256, a.title, a.outlet, a.date, a.author, a.url "
+                f"FROM articles a JOIN files fl ON fl.id = a.file_id WHERE {seeds} ORDER BY a.id"
+            ).fetchall(),
             "passages": conn.execute(
                 f"SELECT p.id, p.article_id, p.paragraph, p.text, p.text_sha FROM passages p "
                 f"JOIN articles a ON a.id = p.article_id WHERE {seeds} ORDER BY p.id").fetchall(),
@@ -77,8 +78,8 @@ def paths_in_index(index_dir: Path) -> dict[str, int]:
     conn = sqlite3.connect(index_dir / "qa.sqlite")
     try:
         return dict(conn.execute(
-            "SELECT a.path, COUNT(p.id) FROM articles a LEFT JOIN passages p ON p.article_id = a.id "
-            "GROUP BY a.id"))
+            "SELECT f.path, COUNT(p.id) FROM files f JOIN articles a ON a.file_id = f.id "
+            "LEFT JOIN passages p ON p.article_id = a.id GROUP BY a.id"))
     finally:
         conn.close()
 
@@ -189,9 +190,11 @@ def test_unreadable_file_given_directly_keeps_its_old_passages(seed_index_copy, 
     story.write_bytes(SEED_ARTICLE.read_bytes())
     assert invoke("index", str(news), "--index-dir", str(seed_index_copy)).exit_code == 0
     kept = paths_in_index(seed_index_copy)[str(story)]
-    real = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(
-        PermissionError(13, "Permission denied", str(self))) if self == story else real(self))
+    import qa.index.indexer as indexer
+
+    real = indexer.file_sha256
+    monkeypatch.setattr(indexer, "file_sha256", lambda path: (_ for _ in ()).throw(
+        PermissionError(13, "Permission denied", path)) if path == str(story) else real(path))
     result = index_folder(seed_index_copy, news)
     assert result.exit_code == 0 and "Permission denied" in result.stderr
     assert paths_in_index(seed_index_copy)[str(story)] == kept

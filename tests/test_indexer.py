@@ -63,7 +63,7 @@ def test_changes_are_applied_incrementally(corpus_and_index):
     texts = [t for (t,) in conn.execute("SELECT text FROM passages")]
     assert any("right and very secure computer" in t for t in texts)
     assert not any("right and secure computer" in t for t in texts)
-    paths = [p for (p,) in conn.execute("SELECT path FROM articles")]
+    paths = [p for (p,) in conn.execute("SELECT path FROM files")]
     assert not any(p.endswith(RT) for p in paths)
     orphans = conn.execute(
         "SELECT COUNT(*) FROM embeddings WHERE text_sha NOT IN (SELECT text_sha FROM passages)"

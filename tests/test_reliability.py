@@ -240,6 +240,7 @@ def test_ask_during_an_open_write_transaction_sees_the_last_commit(seed_index_co
     writer.execute("DELETE FROM passages_fts")
     writer.execute("DELETE FROM passages")
     writer.execute("DELETE FROM articles")
+    writer.execute("DELETE FROM files")
     writer.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
     try:
         assert answers(seed_index_copy) == before_answers

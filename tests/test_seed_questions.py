@@ -60,7 +60,7 @@ def _matches(hit, file_part: str, phrase: str | tuple[str, ...]) -> bool:
 
 
 def _first_match_rank(searcher, question, file_part, phrase, mode="hybrid") -> int | None:
-    hits = searcher.ask(question, k=5, mode=mode)
+    hits = searcher.ask(question, k=5, mode=mode).hits
     for hit in hits:
         if _matches(hit, file_part, phrase):
             return hit.rank
@@ -68,12 +68,12 @@ def _first_match_rank(searcher, question, file_part, phrase, mode="hybrid") -> i
 
 
 def test_sample_question_answers_with_anadolu_paragraph_first(searcher):
-    hit = searcher.ask("what did Peskov say about tanks", k=5)[0]
+    hit = searcher.ask("what did Peskov say about tanks", k=5).hits[0]
     assert "will burn as other tanks" in hit.text
     assert "will burn as other tanks" in hit.answer
-    assert hit.source.outlet == "Anadolu Agency"
-    assert hit.source.date == "2023-01-25"
-    assert hit.source.title == "Kremlin says 'no prospects' for resumption of Russia-Ukraine peace talks"
+    assert hit.source.meta.outlet == "Anadolu Agency"
+    assert hit.source.meta.date == "2023-01-25"
+    assert hit.source.meta.title == "Kremlin says 'no prospects' for resumption of Russia-Ukraine peace talks"
     assert hit.source.path.endswith(".txt") and hit.source.paragraph >= 1
 
 
@@ -88,7 +88,7 @@ def test_hybrid_ranks_expected_paragraph_first(searcher):
 
 @pytest.mark.parametrize("question,file_part,phrase", CASES[:8])
 def test_answer_sentence_holds_the_phrase(searcher, question, file_part, phrase):
-    hit = searcher.ask(question, k=1)[0]
+    hit = searcher.ask(question, k=1).hits[0]
     assert _matches(hit, file_part, phrase)
     assert hit.answer in hit.text
     phrases = (phrase,) if isinstance(phrase, str) else phrase

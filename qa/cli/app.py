@@ -140,6 +140,29 @@ def _report_line(report: IndexReport, index_dir: Path) -> str:
     )
 
 
+Outlet = Annotated[
+    Optional[list[str]],
+    typer.Option("--outlet", help="Only these outlets (exact, any case; repeatable).", rich_help_panel="Scope"),
+]
+Author = Annotated[Optional[str], typer.Option("--author", help="Byline contains this text.", rich_help_panel="Scope")]
+Title = Annotated[Optional[str], typer.Option("--title", help="Title contains this text.", rich_help_panel="Scope")]
+Since = Annotated[
+    Optional[str],
+    typer.Option("--since", help="From this date on: YYYY, YYYY-MM or YYYY-MM-DD.", rich_help_panel="Scope"),
+]
+Until = Annotated[
+    Optional[str],
+    typer.Option("--until", help="Up to this date, inclusive (2022 = through 2022-12-31).", rich_help_panel="Scope"),
+]
+PathGlob = Annotated[
+    Optional[list[str]],
+    typer.Option("--path", help="Source path glob as qa prints it, ** allowed (repeatable).", rich_help_panel="Scope"),
+]
+Undated = Annotated[
+    bool, typer.Option("--undated", help="Keep undated articles when filtering by date.", rich_help_panel="Scope")
+]
+
+
 @app.command()
 @handle_errors
 def ask(
@@ -149,60 +172,98 @@ def ask(
     fusion: Annotated[
         Fusion, typer.Option("--fusion", help="How hybrid mode fuses.")
     ] = Fusion.CONVEX,
+    outlet: Outlet = None,
+    author: Author = None,
+    title: Title = None,
+    since: Since = None,
+    until: Until = None,
+    path: PathGlob = None,
+    undated: Undated = False,
     as_json: JsonFlag = False,
     index_dir: IndexDir = None,
     model: Model = None,
 ) -> None:
     """Ask a question; print the best passages with their answer sentence and source.
 
-    Example: qa ask "what did Peskov say about tanks"
+    With - as the question, each stdin line is a question, or a JSON object with "question"
+    and any of the scope keys (outlet, author, title, since, until, path, undated).
+
+    Example: qa ask "what did Peskov say about tanks" --since 2023
     """
-    from qa.cli.render import answer_to_dict, hits_to_text
+    from qa.cli.render import answer_to_text
     from qa.index.layout import find_index_dir
+    from qa.search.filters import Filters
+    from qa.search.results import answer_to_dict
     from qa.search.searcher import Searcher
 
+    scope = Filters.build(outlet, author, title, since, until, path, undated)
     searcher = Searcher(find_index_dir(index_dir), model, notice=_notice)
     try:
-        for q in _questions(question):
-            hits = searcher.ask(q, k=k, mode=mode, fusion=fusion)
+        for q, filters in _questions(question, scope):
+            answer = searcher.ask(q, k=k, mode=mode, fusion=fusion, filters=filters)
             if as_json:
-                sys.stdout.write(json.dumps(answer_to_dict(q, hits), ensure_ascii=False) + "\n")
+                sys.stdout.write(json.dumps(answer_to_dict(answer), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
             else:
                 tty = out.is_terminal
-                out.print(hits_to_text(q, hits, wrap_width=tty), soft_wrap=not tty)
+                out.print(answer_to_text(answer, wrap_width=tty), soft_wrap=not tty)
     finally:
         searcher.close()
 
 
-def _questions(question: str) -> Iterator[str]:
+def _questions(question: str, scope: Any) -> Iterator[tuple[str, Any]]:
+    """(question, filters) pairs: the argument, or one per stdin line (text or JSON object)."""
+    from qa.search.filters import Filters
+
     if question != "-":
-        yield question
+        yield question, scope
         return
-    for line in sys.stdin:
-        if line.strip():
-            yield line.strip()
+    for number, line in enumerate(sys.stdin, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith("{"):
+            yield line, scope
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            raise QAError(f"stdin line {number} is not valid JSON", 'Send {"question": "..."} or a plain question') from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+            raise QAError(f"stdin line {number} has no \"question\" string", 'Send {"question": "..."}')
+        yield obj["question"], Filters.from_mapping(obj) if any(
+            k in obj for k in ("outlet", "author", "title", "since", "until", "path", "undated")
+        ) else scope
 
 
 @app.command()
 @handle_errors
 def sources(
+    outlet: Outlet = None,
+    author: Author = None,
+    title: Title = None,
+    since: Since = None,
+    until: Until = None,
+    path: PathGlob = None,
+    undated: Undated = False,
     as_json: JsonFlag = False,
     index_dir: IndexDir = None,
-    model: Model = None,
 ) -> None:
     """List the indexed articles: outlet, date, title, path, passage count.
 
-    Example: qa sources --json
+    Example: qa sources --outlet Reuters --json
     """
-    from qa.cli.render import article_to_dict, sources_to_text
+    from qa.cli.render import sources_to_text
     from qa.index.layout import find_index_dir
     from qa.index.store import Store
+    from qa.search.filters import Filters
+    from qa.search.results import article_to_dict
 
+    scope = Filters.build(outlet, author, title, since, until, path, undated)
     index_dir = find_index_dir(index_dir)
     store = Store.open(index_dir)
     try:
-        articles = store.articles()
+        articles = store.articles(*scope.where())
     finally:
         store.close()
     if as_json:
@@ -211,6 +272,34 @@ def sources(
     else:
         out.print(f"Index: {index_dir}/", style="dim")
         out.print(sources_to_text(articles), soft_wrap=True)
+
+
+@app.command()
+@handle_errors
+def show(
+    ref: Annotated[str, typer.Argument(help="An indexed file, or PATH#RECORD for a dump's record.")],
+    as_json: JsonFlag = False,
+    index_dir: IndexDir = None,
+) -> None:
+    """Show an article as qa parsed it: metadata, then its passages.
+
+    Example: qa show data/little-ground-for-optimism.txt
+    """
+    from qa.cli.render import article_to_text
+    from qa.index.layout import find_index_dir
+    from qa.index.store import Store
+    from qa.search.results import show_to_dict
+    from qa.search.searcher import article_by_ref
+
+    store = Store.open(find_index_dir(index_dir))
+    try:
+        article, passages = article_by_ref(store, ref)
+    finally:
+        store.close()
+    if as_json:
+        sys.stdout.write(json.dumps(show_to_dict(article, passages), ensure_ascii=False) + "\n")
+    else:
+        out.print(article_to_text(article, passages), soft_wrap=True)
 
 
 @app.command()

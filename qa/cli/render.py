@@ -10,60 +10,40 @@ from rich.table import Table
 from rich.text import Text
 
 from qa.ingest.files import display_path
-from qa.index.store import ArticleRow
+from qa.index.store import ArticleRow, PassageRow
 from qa.search.terms import content_terms, term_spans
 
 if TYPE_CHECKING:
-    from qa.search.searcher import Hit  # numpy and faiss: not needed to list sources
+    from qa.search.results import Answer, Hit  # numpy and faiss: not needed to list sources
 
 ANSWER_STYLE = "bold"
 TERM_STYLE = "underline yellow"
+NO_MATCH_LINE = "Nothing in the index answers this closely; the nearest passages:"
 
 
-def hit_to_dict(hit: Hit) -> dict[str, Any]:
-    """One result in the JSON contract's shape."""
-    s = hit.source
-    return {
-        "rank": hit.rank,
-        "score": round(hit.score, 6),
-        "passage_id": hit.passage_id,
-        "text": hit.text,
-        "answer": hit.answer,
-        "source": {
-            "path": s.path,
-            "paragraph": s.paragraph,
-            "title": s.title,
-            "outlet": s.outlet,
-            "date": s.date,
-            "url": s.url,
-        },
-    }
-
-
-def answer_to_dict(question: str, hits: list[Hit]) -> dict[str, Any]:
-    """The whole `qa ask --json` object."""
-    return {"question": question, "results": [hit_to_dict(h) for h in hits]}
-
-
-def hits_to_text(question: str, hits: list[Hit], wrap_width: bool = True) -> Group | Text:
-    """Rank, score, outlet · date · title, path:paragraph, passage with the answer in bold.
+def answer_to_text(answer: Answer, wrap_width: bool = True) -> Group | Text:
+    """Rank, relevance, outlet · date · title, where, passage with the answer in bold.
 
     Args:
         wrap_width: True for a terminal (passages wrap, indented); False for a pipe or file
             (one line per passage, no padding), where the caller prints with soft wrapping.
     """
-    if not hits:
+    if answer.excluded_by is not None:
+        return Text(f"No indexed article matches the filters ({answer.excluded_by}).", style="dim")
+    if not answer.hits:
         return Text("No passage matches this question.", style="dim")
-    terms = content_terms(question)
-    blocks: list[Any] = []
-    for hit in hits:
+    terms = content_terms(answer.question)
+    blocks: list[Any] = [Text(NO_MATCH_LINE, style="yellow")] if answer.no_match else []
+    for hit in answer.hits:
         heading = Text.assemble(
             (f"{hit.rank}. ", "bold cyan"),
-            (f"[{hit.score:.3f}] ", "dim"),
+            (f"[{hit.relevance:.2f}] ", "dim"),
             (" · ".join(_source_parts(hit)), "bold"),
         )
-        where = Text(f"{hit.source.path}:{hit.source.paragraph}", style="green")
-        body = Text(hit.text)
+        where = Text(where_text(hit), style="green")
+        if hit.also_in:
+            where.append("  also in: " + "; ".join(_copy_text(c) for c in hit.also_in), style="dim")
+        body = Text(hit.text, style="dim" if answer.no_match else "")
         body.stylize(ANSWER_STYLE, hit.answer_start, hit.answer_start + len(hit.answer))
         for start, end in term_spans(hit.text, terms):
             body.stylize(TERM_STYLE, start, end)
@@ -75,22 +55,23 @@ def hits_to_text(question: str, hits: list[Hit], wrap_width: bool = True) -> Gro
     return Group(*blocks)
 
 
-def _source_parts(hit: Hit) -> list[str]:
+def where_text(hit: Hit) -> str:
+    """path[#record]:paragraph[-end][, p. N]: where to find the passage."""
     s = hit.source
-    parts = [p for p in (s.outlet, s.date, s.title) if p]
+    span = f"{s.paragraph}-{s.paragraph_end}" if s.paragraph_end else f"{s.paragraph}"
+    page = f" (p. {s.page})" if s.page is not None else ""
+    return f"{s.ref}:{span}{page}"
+
+
+def _copy_text(copy: Any) -> str:
+    parts = [p for p in (copy.meta.outlet, copy.meta.date) if p]
+    return " ".join(parts) or copy.path
+
+
+def _source_parts(hit: Hit) -> list[str]:
+    m = hit.source.meta
+    parts = [p for p in (m.outlet, m.date, m.title) if p]
     return parts or ["(untitled)"]
-
-
-def article_to_dict(article: ArticleRow) -> dict[str, Any]:
-    return {
-        "path": display_path(article.path),
-        "title": article.title,
-        "outlet": article.outlet,
-        "date": article.date,
-        "author": article.author,
-        "url": article.url,
-        "passages": article.passages,
-    }
 
 
 def sources_to_text(articles: list[ArticleRow]) -> Text:
@@ -99,10 +80,11 @@ def sources_to_text(articles: list[ArticleRow]) -> Text:
         return Text("The index holds no articles.", style="dim")
     out = Text()
     for a in articles:
-        out.append(a.outlet or "-", style="bold")
-        out.append(f"  {a.date or '-'}  ")
-        out.append(a.title or "(untitled)")
-        out.append(f"  {display_path(a.path)}", style="green")
+        ref = display_path(a.path) + (f"#{a.record}" if a.record is not None else "")
+        out.append(a.meta.outlet or "-", style="bold")
+        out.append(f"  {a.meta.date or '-'}  ")
+        out.append(a.meta.title or "(untitled)")
+        out.append(f"  {ref}", style="green")
         out.append(f"  {a.passages} passages\n", style="dim")
     out.rstrip()
     return out
@@ -121,3 +103,22 @@ def bench_to_text(rows: list[dict[str, Any]]) -> Table:
             *(f"{row[m]:.4f}" for m in ("ndcg@10", "recall@10", "recall@100", "mrr@10")),
         )
     return table
+
+
+def article_to_text(article: ArticleRow, passages: list[PassageRow]) -> Text:
+    """`qa show`: the article's metadata, then its passages with paragraph (and page) numbers."""
+    out = Text()
+    ref = display_path(article.path) + (f"#{article.record}" if article.record is not None else "")
+    out.append(f"{article.meta.title or '(untitled)'}\n", style="bold")
+    for name, value in article.meta.to_dict().items():
+        if name != "title" and value:
+            out.append(f"{name}: ", style="dim")
+            out.append(f"{value}\n")
+    out.append(f"{ref}  {len(passages)} passages\n\n", style="green")
+    for p in passages:
+        span = f"{p.paragraph}-{p.paragraph_end}" if p.paragraph_end else f"{p.paragraph}"
+        page = f" p.{p.page}" if p.page is not None else ""
+        out.append(f"[{span}{page}] ", style="cyan")
+        out.append(p.text + "\n\n")
+    out.rstrip()
+    return out

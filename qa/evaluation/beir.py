@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.ingest.text import Article
+from qa.ingest.article import Article, ArticleMeta
 from qa.errors import BadInputError
 from qa.index.indexer import Document, Progress, index_documents
 from qa.evaluation.metrics import evaluate
@@ -58,7 +58,7 @@ def _document(root: str, row: dict) -> Document:
     title = (row.get("title") or "").strip()
     text = (row.get("text") or "").strip()
     sha = hashlib.sha256(f"{title}\0{text}".encode()).hexdigest()
-    article = Article(title or None, None, None, None, None, [text] if text else [])
+    article = Article(ArticleMeta(title=title or None), [text] if text else [])
     return Document(f"{root}#{row['_id']}", root, sha, article)
 
 
@@ -78,7 +78,7 @@ def run_bench(
     index_dir: Path | None,
     model: str | None,
     progress: Progress,
-    fusion: Fusion = "convex",
+    fusion: Fusion = Fusion.CONVEX,
 ) -> list[dict[str, object]]:
     """Index the corpus (into ``index_dir`` or a temporary folder), score every query per mode."""
     data = load_beir(folder)
@@ -110,7 +110,7 @@ def _score(
     runs: dict[str, list[str]] = {}
     progress.start(len(data.queries), f"Queries ({mode})", unit="queries")
     for qid, text in data.queries.items():
-        hits = searcher.ask(text, k=2 * DOCS_PER_QUERY, mode=mode, fusion=fusion)
+        hits = searcher.ask(text, k=2 * DOCS_PER_QUERY, mode=mode, fusion=fusion).hits
         ranking = list(dict.fromkeys(h.source.path.rsplit("#", 1)[1] for h in hits))
         runs[qid] = ranking[:DOCS_PER_QUERY]
         progress.advance(1)

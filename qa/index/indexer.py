@@ -11,35 +11,38 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from qa.ingest.text import Article, decode_text, looks_binary, parse_article
-from qa.errors import IndexError_
-from qa.ingest.files import Source, discover, display_path
+from qa.embed.model import ModelRef, resolve_model
 from qa.embed.query_encoder import ENCODER_FILE
+from qa.errors import BadInputError, IndexError_
 from qa.index.layout import IndexLayout
 from qa.index.lock import writer_lock
-from qa.embed.model import ModelRef, resolve_model
-from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
 from qa.index.store import NewArticle, NewPassage, Store, dumps_manifest
-from qa.index.vectors import build_index, write_index
+from qa.index.index_types import IndexType
+from qa.index.vectors import refresh_index
+from qa.ingest.article import Article
+from qa.ingest.files import discover, display_path
+from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
+from qa.ingest.readers import ReadOptions, reader_for
 
 if TYPE_CHECKING:
     from qa.embed.passage_encoder import PassageEncoder
 
 CHUNK = 512  # passages per encode call / SQLite write
+KEEP_PARSED_BYTES = 64 << 20  # changed files up to this size are parsed once and kept in memory
 
 
 class Progress(Protocol):
     """What the indexer tells its caller while it works."""
 
-    def start(self, total: int, description: str, unit: str = "passages") -> None: ...
+    def start(self, total: int | None, description: str, unit: str = "passages") -> None: ...
     def advance(self, n: int) -> None: ...
     def stop(self) -> None: ...
     def warn(self, message: str) -> None: ...
@@ -65,7 +68,7 @@ class IndexReport:
 
 @dataclass
 class Document:
-    """An article ready to index: from a file, or from a benchmark data set."""
+    """A ready-made article to index (a benchmark data set's document)."""
 
     path: str
     root: str
@@ -73,14 +76,28 @@ class Document:
     article: Article
 
 
+Articles = Callable[[Callable[[str], None]], Iterable[Article]]
+
+
 @dataclass
-class _Parsed:
-    doc: Document
-    passages: list[Passage]
+class _Job:
+    """A file (or document) whose articles must be (re)indexed.
+
+    ``articles(warn)`` reads them again on every call (large dumps are streamed twice rather
+    than held); ``parsed`` keeps them with their passages when the input is small.
+    """
+
+    path: str
+    root: str
+    sha256: str
     is_new: bool
+    size: int
+    articles: Articles
+    parsed: list[tuple[Article, list[Passage]]] | None = None
+    failed: bool = False
 
 
-Collect = Callable[[dict[str, tuple[str, str]], IndexReport], tuple[list[_Parsed], list[str]]]
+Collect = Callable[[dict[str, tuple[str, str]], IndexReport], tuple[list[_Job], list[str]]]
 
 
 def run_index(
@@ -89,28 +106,29 @@ def run_index(
     model: str | None,
     progress: Progress,
     rebuild: bool = False,
+    options: ReadOptions | None = None,
+    index_type: IndexType = IndexType.AUTO,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the files under ``paths``.
 
     Files whose content hash is unchanged are skipped without parsing (or loading the model);
     indexed files that vanished from the given folders are removed.
     """
-    sources = discover(paths)
+    found_files = discover(paths)
     roots = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
-    found = {s.path for s in sources}
+    found = {f.path for f in found_files}
+    options = options or ReadOptions()
 
-    def collect(
-        known: dict[str, tuple[str, str]], report: IndexReport
-    ) -> tuple[list[_Parsed], list[str]]:
-        parsed, kept = _read_sources(sources, {} if rebuild else known, report, progress)
+    def collect(known: dict[str, tuple[str, str]], report: IndexReport) -> tuple[list[_Job], list[str]]:
+        jobs, kept = _changed_files(found_files, {} if rebuild else known, report, progress, options)
         gone = [
             path for path in known
             if path not in found and path not in kept
             and (rebuild or any(path.startswith(root + os.sep) for root in roots))
         ]
-        return parsed, sorted(gone)
+        return jobs, sorted(gone)
 
-    return _run(index_dir, model, progress, rebuild, collect)
+    return _run(index_dir, model, progress, rebuild, collect, index_type)
 
 
 def index_documents(
@@ -123,31 +141,31 @@ def index_documents(
     wanted = {d.path for d in docs}
     roots = {d.root for d in docs}
 
-    def collect(
-        known: dict[str, tuple[str, str]], report: IndexReport
-    ) -> tuple[list[_Parsed], list[str]]:
-        parsed = []
+    def collect(known: dict[str, tuple[str, str]], report: IndexReport) -> tuple[list[_Job], list[str]]:
+        jobs = []
         for doc in docs:
             previous = known.get(doc.path)
             if previous is not None and previous[1] == doc.sha256:
                 report.unchanged += 1
                 continue
-            parsed.append(_Parsed(doc, [], previous is None))
+            jobs.append(_Job(doc.path, doc.root, doc.sha256, previous is None, 0,
+                             lambda warn, a=doc.article: [a]))
             (report.added if previous is None else report.updated).append(doc.path)
         gone = [p for p, (root, _) in known.items() if root in roots and p not in wanted]
-        return parsed, sorted(gone)
+        return jobs, sorted(gone)
 
-    return _run(index_dir, model, progress, False, collect)
+    return _run(index_dir, model, progress, False, collect, IndexType.AUTO)
 
 
 def _run(
-    index_dir: Path, model: str | None, progress: Progress, rebuild: bool, collect: Collect
+    index_dir: Path, model: str | None, progress: Progress, rebuild: bool, collect: Collect,
+    index_type: IndexType,
 ) -> IndexReport:
     started = time.perf_counter()
     with writer_lock(index_dir):  # before opening: --rebuild may move a damaged database aside
         store = Store.create(index_dir, on_damaged=progress.warn if rebuild else None)
         try:
-            report = _index_locked(store, model, progress, rebuild, collect)
+            report = _index_locked(store, model, progress, rebuild, collect, index_type)
         finally:
             store.close()
     report.seconds = time.perf_counter() - started
@@ -155,7 +173,8 @@ def _run(
 
 
 def _index_locked(
-    store: Store, model: str | None, progress: Progress, rebuild: bool, collect: Collect
+    store: Store, model: str | None, progress: Progress, rebuild: bool, collect: Collect,
+    index_type: IndexType,
 ) -> IndexReport:
     meta = store.meta()
     ref = resolve_model(model or meta.get("model"))
@@ -166,63 +185,112 @@ def _index_locked(
             f"Use --model {built_with}, or rebuild with `qa index --rebuild --model {ref.name}`",
         )
     report = IndexReport(model=ref.name)
-    parsed, report.removed = collect(store.file_hashes(), report)
-    _split(parsed, ref)
-    encoder = _embed_missing(store, ref, parsed, report, progress)
-    changed = bool(parsed or report.removed or rebuild)
+    jobs, report.removed = collect(store.file_hashes(), report)
+    embedder = _Embedder(store, ref, progress)
+    if jobs:
+        _parse_and_embed(jobs, ref, embedder, report, progress)
+    jobs = [job for job in jobs if not job.failed]
+    changed = bool(jobs or report.removed or rebuild)
     if changed:
-        _commit(store, ref, parsed, report.removed, rebuild)
+        _commit(store, ref, jobs, report.removed, rebuild)
     if changed or not _derived_current(store):  # a killed run may have committed, not written
-        _write_derived(store)
-    loaded_for_export = _refresh_encoder(store.index_dir, ref, encoder, progress)
-    report.model_loaded = encoder is not None or loaded_for_export
+        _write_derived(store, index_type, progress.warn)
+    loaded_for_export = _refresh_encoder(store.index_dir, ref, embedder.encoder, progress)
+    report.model_loaded = embedder.encoder is not None or loaded_for_export
+    report.embedded = embedder.embedded
     report.articles, report.passages = store.counts()
     return report
 
 
-def _read_sources(
-    sources: list[Source],
-    known: dict[str, tuple[str, str]],
-    report: IndexReport,
-    progress: Progress,
-) -> tuple[list[_Parsed], set[str]]:
-    """Hash every file; parse the new and changed ones. Returns (parsed, paths to keep as is)."""
-    parsed: list[_Parsed] = []
+def _changed_files(
+    found_files: list, known: dict[str, tuple[str, str]], report: IndexReport,
+    progress: Progress, options: ReadOptions,
+) -> tuple[list[_Job], set[str]]:
+    """Hash every file; a job for each new or changed one. Returns (jobs, paths kept as is)."""
+    jobs: list[_Job] = []
     kept: set[str] = set()
-    for source in sources:
+    for found in found_files:
         try:
-            data = Path(source.path).read_bytes()
+            sha, size = file_sha256(found.path)
         except OSError as exc:
-            progress.warn(f"skipped {display_path(source.path)}: cannot read it ({exc.strerror})")
-            report.skipped.append(source.path)
-            kept.add(source.path)
+            progress.warn(f"skipped {display_path(found.path)}: cannot read it ({exc.strerror})")
+            report.skipped.append(found.path)
+            kept.add(found.path)
             continue
-        sha = hashlib.sha256(data).hexdigest()
-        previous = known.get(source.path)
+        previous = known.get(found.path)
         if previous is not None and previous[1] == sha:
             report.unchanged += 1
             continue
-        if looks_binary(data):
-            progress.warn(f"skipped {display_path(source.path)}: binary data, not text")
-            report.skipped.append(source.path)
-            kept.add(source.path)
-            continue
-        article = parse_article(decode_text(data), Path(source.path).suffix.lower())
-        if not article.paragraphs:
-            progress.warn(f"{display_path(source.path)}: no article text found; indexed with no passages")
-        doc = Document(source.path, source.root, sha, article)
-        parsed.append(_Parsed(doc, [], previous is None))
-        (report.added if previous is None else report.updated).append(source.path)
-    return parsed, kept
+        reader = reader_for(found.path)
+        articles: Articles = lambda warn, path=Path(found.path), read=reader: read(  # noqa: E731
+            path, options, warn
+        )
+        jobs.append(_Job(found.path, found.root, sha, previous is None, size, articles))
+    return jobs, kept
 
 
-def _split(parsed: list[_Parsed], ref: ModelRef) -> None:
-    """Cut each parsed article into passages that fit the model's window."""
-    if not parsed:
-        return
+def file_sha256(path: str) -> tuple[str, int]:
+    """(SHA-256 hex digest, size in bytes) of a file, read in blocks."""
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        return digest, handle.tell()
+
+
+def _parse_and_embed(
+    jobs: list[_Job], ref: ModelRef, embedder: _Embedder, report: IndexReport, progress: Progress
+) -> None:
+    """Read every job's articles, cut passages and embed what the cache lacks.
+
+    A file that cannot be read is skipped with a warning (and keeps what it had in the index).
+    """
     count = _token_counter(ref)
-    for item in parsed:
-        item.passages = make_passages(item.doc.article.paragraphs, count, ref.max_seq_length - 2)
+    budget = ref.max_seq_length - 2
+    keep = sum(job.size for job in jobs) <= KEEP_PARSED_BYTES
+    if keep:
+        for job in jobs:
+            job.parsed = list(_iter_job(job, count, budget, progress, report))
+        embedder.start([p.text for job in jobs for _, ps in job.parsed or [] for p in ps])
+    else:
+        embedder.start(None)
+        for job in jobs:
+            for _, passages in _iter_job(job, count, budget, progress, report):
+                embedder.add([p.text for p in passages])
+    embedder.finish()
+    for job in jobs:
+        if not job.failed:
+            (report.added if job.is_new else report.updated).append(job.path)
+    report.reused = embedder.given - embedder.embedded
+
+
+def _iter_job(
+    job: _Job, count: Callable[[list[str]], list[int]], budget: int,
+    progress: Progress, report: IndexReport,
+) -> Iterator[tuple[Article, list[Passage]]]:
+    """A job's articles with their passages; on a read error, warn and mark the job failed."""
+    paragraphs = 0
+    try:
+        for article in job.articles(progress.warn):
+            passages = article_passages(article, count, budget)
+            paragraphs += len(article.paragraphs)
+            yield article, passages
+    except (BadInputError, OSError, UnicodeError, ValueError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        progress.warn(f"skipped {display_path(job.path)}: {detail}")
+        report.skipped.append(job.path)
+        job.failed = True
+        return
+    if paragraphs == 0:
+        progress.warn(f"{display_path(job.path)}: no article text found; indexed with no passages")
+
+
+def article_passages(
+    article: Article, count: Callable[[list[str]], list[int]], budget: int
+) -> list[Passage]:
+    """An article's passages, each knowing its page when the article has pages."""
+    passages = make_passages(article.paragraphs, count, budget)
+    if article.pages is None:
+        return passages
+    return [replace(p, page=article.pages[p.paragraph - 1]) for p in passages]
 
 
 def _token_counter(ref: ModelRef) -> Callable[[list[str]], list[int]]:
@@ -239,37 +307,74 @@ def embedding_key(model: str, text: str) -> bytes:
     return hashlib.sha256(f"{model}\0{text}".encode()).digest()
 
 
-def _embed_missing(
-    store: Store,
-    ref: ModelRef,
-    parsed: list[_Parsed],
-    report: IndexReport,
-    progress: Progress,
-) -> PassageEncoder | None:
-    """Embed every passage text not yet cached; return the encoder if it had to be loaded."""
-    texts = {embedding_key(ref.name, p.text): p.text for item in parsed for p in item.passages}
-    cached = store.known_embeddings(texts)
-    missing = sorted((k for k in texts if k not in cached), key=lambda k: len(texts[k]))
-    report.reused = sum(len(item.passages) for item in parsed) - len(missing)
-    if not missing:
-        return None
-    from qa.embed.passage_encoder import PassageEncoder
+class _Embedder:
+    """Embeds passage texts the cache lacks, in chunks, as they arrive.
 
-    encoder = PassageEncoder(ref)
-    progress.start(len(missing), "Embedding passages")
-    pending: Future[None] | None = None
-    with ThreadPoolExecutor(max_workers=1) as writer:  # SQLite writes overlap the next batch
+    The model is loaded on the first text that needs it; SQLite writes of one chunk overlap the
+    encoding of the next.
+    """
+
+    def __init__(self, store: Store, ref: ModelRef, progress: Progress) -> None:
+        self.store, self.ref, self.progress = store, ref, progress
+        self.encoder: PassageEncoder | None = None
+        self.given = 0
+        self.embedded = 0
+        self._seen: set[bytes] = set()
+        self._pending: dict[bytes, str] = {}
+        self._writer = ThreadPoolExecutor(max_workers=1)
+        self._write: Future[None] | None = None
+        self._started = False
+
+    def start(self, texts: list[str] | None) -> None:
+        """Begin; with all ``texts`` known up front the progress bar gets a total."""
+        if texts is None:
+            return
+        self.add(texts, flush=False)
+        if self._pending:
+            self.progress.start(len(self._pending), "Embedding passages")
+            self._started = True
+        self._flush_all()
+
+    def add(self, texts: list[str], flush: bool = True) -> None:
+        for text in texts:
+            self.given += 1
+            key = embedding_key(self.ref.name, text)
+            if key not in self._seen:
+                self._seen.add(key)
+                self._pending[key] = text
+        if len(self._pending) >= 4 * CHUNK and flush:
+            self._flush_all()
+
+    def finish(self) -> None:
+        self._flush_all()
+        if self._write is not None:
+            self._write.result()
+        self._writer.shutdown()
+        self.progress.stop()
+
+    def _flush_all(self) -> None:
+        if not self._pending:
+            return
+        cached = self.store.known_embeddings(self._pending)
+        missing = sorted((k for k in self._pending if k not in cached), key=lambda k: len(self._pending[k]))
+        texts = self._pending
+        self._pending = {}
+        if not missing:
+            return
+        if self.encoder is None:
+            from qa.embed.passage_encoder import PassageEncoder
+
+            self.encoder = PassageEncoder(self.ref)
+            if not self._started:
+                self.progress.start(None, "Embedding passages")
+                self._started = True
         for start in range(0, len(missing), CHUNK):
             keys = missing[start : start + CHUNK]
-            rows = _encode_rows(encoder, [texts[k] for k in keys], keys, progress)
-            if pending is not None:
-                pending.result()
-            pending = writer.submit(store.put_embeddings, rows)
-        if pending is not None:
-            pending.result()
-    progress.stop()
-    report.embedded = len(missing)
-    return encoder
+            rows = _encode_rows(self.encoder, [texts[k] for k in keys], keys, self.progress)
+            if self._write is not None:
+                self._write.result()
+            self._write = self._writer.submit(self.store.put_embeddings, rows)
+            self.embedded += len(keys)
 
 
 def _encode_rows(
@@ -290,16 +395,23 @@ def _encode_rows(
     ]
 
 
-def _commit(
-    store: Store, ref: ModelRef, parsed: list[_Parsed], removed: list[str], rebuild: bool
-) -> None:
+def _commit(store: Store, ref: ModelRef, jobs: list[_Job], removed: list[str], rebuild: bool) -> None:
     """The one transaction that makes the new state visible."""
+    count = _token_counter(ref) if any(job.parsed is None for job in jobs) else None
+    budget = ref.max_seq_length - 2
     with store.transaction():
         if rebuild:
             store.clear()
-        store.delete_articles(removed + [item.doc.path for item in parsed if not item.is_new])
-        for item in parsed:
-            store.insert_article(_new_article(item, ref.name))
+        store.delete_files(removed + [job.path for job in jobs if not job.is_new])
+        for job in jobs:
+            file_id = store.insert_file(job.path, job.root, job.sha256)
+            if job.parsed is not None:
+                parsed: Iterable[tuple[Article, list[Passage]]] = job.parsed
+            else:
+                assert count is not None
+                parsed = ((a, article_passages(a, count, budget)) for a in job.articles(_silent))
+            for article, passages in parsed:
+                store.insert_article(file_id, _new_article(article, passages, ref.name))
         store.prune_embeddings()
         values = {"generation": str(store.generation + 1), "model": ref.name}
         dim = store.vector_dimension()
@@ -308,20 +420,38 @@ def _commit(
         store.set_meta(values)
 
 
-def _new_article(item: _Parsed, model: str) -> NewArticle:
-    a = item.doc.article
-    passages = [NewPassage(p.paragraph, p.text, embedding_key(model, p.text)) for p in item.passages]
+def _silent(message: str) -> None:
+    """Warnings of a second read of the same file were already shown by the first."""
+
+
+def _new_article(article: Article, passages: list[Passage], model: str) -> NewArticle:
     return NewArticle(
-        item.doc.path, item.doc.root, item.doc.sha256,
-        a.title, a.outlet, a.date, a.author, a.url, passages,
+        article.record,
+        article.meta,
+        [
+            NewPassage(p.paragraph, p.paragraph_end, p.page, p.text, embedding_key(model, p.text))
+            for p in passages
+        ],
     )
 
 
-def _write_derived(store: Store) -> None:
-    """The FAISS file and manifest.json, both rebuilt from what was just committed."""
-    manifest = store.manifest()
+def read_manifest(layout: IndexLayout) -> dict[str, Any]:
+    """manifest.json of an index folder ({} when missing or unreadable)."""
+    try:
+        data = json.loads(layout.manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_derived(store: Store, index_type: IndexType, notice: Callable[[str], None]) -> None:
+    """The vector index (updated in place where it can be) and manifest.json."""
+    manifest: dict[str, Any] = store.manifest()
     if manifest["dimension"]:
-        write_index(build_index(store, int(manifest["dimension"])), store.index_dir, store.generation)
+        previous = read_manifest(store.layout).get("vectors")
+        manifest["vectors"] = refresh_index(
+            store, int(manifest["dimension"]), index_type, previous, notice
+        )
     target = store.layout.manifest
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(dumps_manifest(manifest), encoding="utf-8")
@@ -330,12 +460,9 @@ def _write_derived(store: Store) -> None:
 
 def _derived_current(store: Store) -> bool:
     """Whether manifest.json and the FAISS file match what the database holds."""
-    try:
-        manifest = json.loads(store.layout.manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+    manifest = read_manifest(store.layout)
     current = store.manifest()
-    return manifest == current and (
+    return all(manifest.get(key) == value for key, value in current.items()) and (
         not current["dimension"] or store.layout.faiss(store.generation).is_file()
     )
 

@@ -10,32 +10,45 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qa.errors import IndexError_, IndexMissingError
 from qa.index.layout import IndexLayout
+from qa.ingest.article import ArticleMeta
+from qa.ingest.files import display_path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
+CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL UNIQUE,
     root TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    record INTEGER,
     title TEXT, outlet TEXT, date TEXT, author TEXT, url TEXT
 );
+CREATE INDEX IF NOT EXISTS articles_file ON articles(file_id, record);
 CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     paragraph INTEGER NOT NULL,
+    paragraph_end INTEGER,
+    page INTEGER,
     text TEXT NOT NULL,
-    text_sha BLOB NOT NULL
+    text_sha BLOB NOT NULL,
+    dup_of INTEGER
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE INDEX IF NOT EXISTS passages_sha ON passages(text_sha);
@@ -50,6 +63,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
 );
 """
 
+_ARTICLE_COLUMNS = "a.id, f.path, a.record, a.title, a.outlet, a.date, a.author, a.url"
+_ARTICLE_JOIN = "articles a JOIN files f ON f.id = a.file_id"
+_PASSAGE_JOIN = "passages p JOIN articles a ON a.id = p.article_id JOIN files f ON f.id = a.file_id"
+
 
 @dataclass(frozen=True)
 class ArticleRow:
@@ -57,12 +74,14 @@ class ArticleRow:
 
     id: int
     path: str
-    title: str | None
-    outlet: str | None
-    date: str | None
-    author: str | None
-    url: str | None
+    record: int | None
+    meta: ArticleMeta
     passages: int = 0
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any], passages: int = 0) -> ArticleRow:
+        """From the columns of :data:`_ARTICLE_COLUMNS`, in order."""
+        return cls(row[0], row[1], row[2], ArticleMeta(*row[3:8]), passages)
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,8 @@ class PassageRow:
 
     id: int
     paragraph: int
+    paragraph_end: int | None
+    page: int | None
     text: str
     spans: bytes
     sentence_vectors: bytes
@@ -79,25 +100,21 @@ class PassageRow:
 
 @dataclass(frozen=True)
 class NewPassage:
-    """A passage to insert: its paragraph number, text and text hash."""
+    """A passage to insert."""
 
     paragraph: int
+    paragraph_end: int | None
+    page: int | None
     text: str
     text_sha: bytes
 
 
 @dataclass(frozen=True)
 class NewArticle:
-    """An article to insert or replace, with its passages."""
+    """An article to insert, with its passages."""
 
-    path: str
-    root: str
-    sha256: str
-    title: str | None
-    outlet: str | None
-    date: str | None
-    author: str | None
-    url: str | None
+    record: int | None
+    meta: ArticleMeta
     passages: list[NewPassage]
 
 
@@ -181,6 +198,11 @@ class Store:
             version = int(self.meta().get("format_version", "0"))
         except sqlite3.DatabaseError as exc:
             raise damaged_database(self.layout.db, exc) from None
+        if 0 < version < FORMAT_VERSION:
+            raise IndexError_(
+                f"the index in {self.index_dir}/ was built by an older qa (format {version})",
+                "Rebuild it: `qa index --rebuild PATH ...` (the embeddings are recomputed)",
+            )
         if version > FORMAT_VERSION:
             raise IndexError_(
                 f"the index in {self.index_dir}/ has format {version}, newer than this qa "
@@ -223,16 +245,32 @@ class Store:
     # ---- reading -------------------------------------------------------------------------
     def file_hashes(self) -> dict[str, tuple[str, str]]:
         """path -> (root, sha256) of every indexed file."""
-        rows = self.conn.execute("SELECT path, root, sha256 FROM articles")
+        rows = self.conn.execute("SELECT path, root, sha256 FROM files")
         return {path: (root, sha) for path, root, sha in rows}
 
-    def articles(self) -> list[ArticleRow]:
+    def articles(self, where: str = "1", args: Sequence[Any] = ()) -> list[ArticleRow]:
+        """Indexed articles (those matching an SQL condition over ``a``), oldest first."""
         rows = self.conn.execute(
-            "SELECT a.id, a.path, a.title, a.outlet, a.date, a.author, a.url, "
+            f"SELECT {_ARTICLE_COLUMNS}, "
             "(SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) "
-            "FROM articles a ORDER BY a.date IS NULL, a.date, a.path"
+            f"FROM {_ARTICLE_JOIN} WHERE {where} "
+            "ORDER BY a.date IS NULL, a.date, f.path, a.record",
+            list(args),
         )
-        return [ArticleRow(*row) for row in rows]
+        return [ArticleRow.from_row(row, row[8]) for row in rows]
+
+    def article(self, path: str, record: int | None) -> ArticleRow | None:
+        """The article stored for a file path (and record), or None."""
+        rows = self.articles("f.path = ? AND a.record IS ?", (path, record))
+        return rows[0] if rows else None
+
+    def article_passages(self, article_id: int) -> list[PassageRow]:
+        """An article's passages in order."""
+        ids = [r[0] for r in self.conn.execute(
+            "SELECT id FROM passages WHERE article_id = ? ORDER BY id", (article_id,)
+        )]
+        rows = self.passages(ids)
+        return [rows[i] for i in ids]
 
     def counts(self) -> tuple[int, int]:
         """(articles, passages)."""
@@ -251,26 +289,44 @@ class Store:
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """The passages with these ids (with their article), by id."""
         ids = list(ids)
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(
-            "SELECT p.id, p.paragraph, p.text, e.spans, e.sentence_vectors, "
-            "a.id, a.path, a.title, a.outlet, a.date, a.author, a.url "
-            "FROM passages p JOIN articles a ON a.id = p.article_id "
-            f"JOIN embeddings e ON e.text_sha = p.text_sha WHERE p.id IN ({marks})",
-            ids,
-        )
-        return {
-            row[0]: PassageRow(*row[:5], article=ArticleRow(*row[5:])) for row in rows
-        }
+        found: dict[int, PassageRow] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.conn.execute(
+                "SELECT p.id, p.paragraph, p.paragraph_end, p.page, p.text, e.spans, "
+                f"e.sentence_vectors, {_ARTICLE_COLUMNS} "
+                f"FROM {_PASSAGE_JOIN} "
+                "JOIN embeddings e ON e.text_sha = p.text_sha "
+                f"WHERE p.id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                found[row[0]] = PassageRow(*row[:7], article=ArticleRow.from_row(row[7:]))
+        return found
 
-    def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """FTS5 BM25 search: (passage id, bm25 score, higher is better), best first."""
+    def passage_ids(self, where: str, args: Sequence[Any]) -> list[int]:
+        """Ids of the passages whose article matches an SQL condition over ``a`` and ``f``."""
+        rows = self.conn.execute(
+            f"SELECT p.id FROM {_PASSAGE_JOIN} "
+            f"WHERE {where} ORDER BY p.id",
+            list(args),
+        )
+        return [r[0] for r in rows]
+
+    def lexical(
+        self, match: str, limit: int, where: str = "1", args: Sequence[Any] = ()
+    ) -> list[tuple[int, float]]:
+        """FTS5 BM25 search: (passage id, bm25 score, higher is better), best first.
+
+        ``where`` restricts the candidates to passages of matching articles before ranking.
+        """
+        scoped = "" if where == "1" else (
+            f" AND rowid IN (SELECT p.id FROM {_PASSAGE_JOIN} WHERE {where})"
+        )
         rows = self.conn.execute(
             "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts "
-            "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
-            (match, limit),
+            f"WHERE passages_fts MATCH ?{scoped} ORDER BY score DESC LIMIT ?",
+            (match, *args, limit),
         )
         return [(int(rowid), float(score)) for rowid, score in rows]
 
@@ -306,39 +362,50 @@ class Store:
         with self.transaction():
             self.conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
 
-    def delete_articles(self, paths: Iterable[str]) -> None:
-        """Remove these files' articles, passages and FTS rows; call inside a transaction."""
+    def delete_files(self, paths: Iterable[str]) -> None:
+        """Remove these files with their articles, passages and FTS rows; call in a transaction."""
         for path in paths:
-            row = self.conn.execute("SELECT id FROM articles WHERE path = ?", (path,)).fetchone()
+            row = self.conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
             if row is None:
                 continue
             self.conn.execute(
-                "DELETE FROM passages_fts WHERE rowid IN "
-                "(SELECT id FROM passages WHERE article_id = ?)",
+                "DELETE FROM passages_fts WHERE rowid IN (SELECT p.id FROM passages p "
+                "JOIN articles a ON a.id = p.article_id WHERE a.file_id = ?)",
                 (row[0],),
             )
-            self.conn.execute("DELETE FROM passages WHERE article_id = ?", (row[0],))
-            self.conn.execute("DELETE FROM articles WHERE id = ?", (row[0],))
+            self.conn.execute(
+                "DELETE FROM passages WHERE article_id IN "
+                "(SELECT id FROM articles WHERE file_id = ?)",
+                (row[0],),
+            )
+            self.conn.execute("DELETE FROM articles WHERE file_id = ?", (row[0],))
+            self.conn.execute("DELETE FROM files WHERE id = ?", (row[0],))
 
-    def insert_article(self, article: NewArticle) -> None:
-        """Insert one article with its passages and FTS rows; call inside a transaction."""
+    def insert_file(self, path: str, root: str, sha256: str) -> int:
+        """Record a file; its articles follow with :meth:`insert_article`. In a transaction."""
         cursor = self.conn.execute(
-            "INSERT INTO articles (path, root, sha256, title, outlet, date, author, url) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                article.path, article.root, article.sha256, article.title,
-                article.outlet, article.date, article.author, article.url,
-            ),
+            "INSERT INTO files (path, root, sha256) VALUES (?, ?, ?)", (path, root, sha256)
         )
-        article_id = cursor.lastrowid
+        return int(cursor.lastrowid or 0)
+
+    def insert_article(self, file_id: int, article: NewArticle) -> None:
+        """Insert one article with its passages and FTS rows; call inside a transaction."""
+        m = article.meta
+        article_id = self.conn.execute(
+            "INSERT INTO articles (file_id, record, title, outlet, date, author, url) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (file_id, article.record, m.title, m.outlet, m.date, m.author, m.url),
+        ).lastrowid
         for passage in article.passages:
             pid = self.conn.execute(
-                "INSERT INTO passages (article_id, paragraph, text, text_sha) VALUES (?, ?, ?, ?)",
-                (article_id, passage.paragraph, passage.text, passage.text_sha),
+                "INSERT INTO passages (article_id, paragraph, paragraph_end, page, text, text_sha) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (article_id, passage.paragraph, passage.paragraph_end, passage.page,
+                 passage.text, passage.text_sha),
             ).lastrowid
             self.conn.execute(
                 "INSERT INTO passages_fts (rowid, text, title) VALUES (?, ?, ?)",
-                (pid, passage.text, article.title or ""),
+                (pid, passage.text, m.title or ""),
             )
 
     def prune_embeddings(self) -> None:
@@ -353,8 +420,9 @@ class Store:
         Embeddings stay: they are keyed by model and text, this run has just filled in the ones
         it needs, and :meth:`prune_embeddings` drops the rest.
         """
-        for table in ("passages_fts", "passages", "articles"):
+        for table in ("passages_fts", "passages", "articles", "files"):
             self.conn.execute(f"DELETE FROM {table}")
+        self.conn.execute("DELETE FROM sqlite_sequence WHERE name = 'passages'")  # ids from 1 again
         self.conn.execute("DELETE FROM meta WHERE key NOT IN ('format_version', 'generation')")
 
     def manifest(self) -> dict[str, object]:
@@ -377,9 +445,16 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.create_function("qa_path_matches", 2, _path_matches, deterministic=True)
     except sqlite3.DatabaseError as exc:
         raise damaged_database(path, exc) from None
     return conn
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    """SQL ``qa_path_matches(path, regex)``: the regex against the path as qa prints it, or as stored."""
+    regex = re.compile(pattern)
+    return bool(regex.match(display_path(path)) or regex.match(path))
 
 
 def damaged_database(path: Path, detail: object) -> IndexError_:

@@ -1,4 +1,4 @@
-"""Finding article files: .txt and .md, folders walked recursively, symlink loops survived."""
+"""Finding article files (any suffix a reader takes), folders walked recursively, symlink loops survived."""
 
 from __future__ import annotations
 
@@ -7,40 +7,40 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import BadInputError
-
-SUFFIXES = (".txt", ".md")
+from qa.ingest.readers import describe_suffixes, suffix_of
 
 
 @dataclass(frozen=True)
-class Source:
+class FoundFile:
     """A file to index and the root (folder or file) it was found under."""
 
     root: str
     path: str
 
 
-def discover(paths: list[Path]) -> list[Source]:
+def discover(paths: list[Path]) -> list[FoundFile]:
     """Every article file under ``paths``, sorted, each once.
 
     Raises:
-        BadInputError: a path does not exist, or names a file that is not .txt/.md.
+        BadInputError: a path does not exist, or names a file no reader takes.
     """
-    found: dict[str, Source] = {}
+    found: dict[str, FoundFile] = {}
     for given in paths:
         root = os.path.abspath(given)
         if not os.path.exists(root):
             raise BadInputError(
-                f"{given} does not exist", "Pass a folder or .txt/.md file of articles"
+                f"{given} does not exist", "Pass a folder or a file of articles"
             )
         if os.path.isfile(root):
-            if not root.lower().endswith(SUFFIXES):
+            if suffix_of(root) is None:
                 raise BadInputError(
-                    f"{given} is not a .txt or .md file", "Pass .txt/.md files or a folder"
+                    f"{given} is not a file qa reads",
+                    f"Pass a folder, or files ending in {describe_suffixes()}",
                 )
-            found.setdefault(root, Source(root, root))
+            found.setdefault(root, FoundFile(root, root))
             continue
         for path in _walk(root):
-            found.setdefault(path, Source(root, path))
+            found.setdefault(path, FoundFile(root, path))
     return sorted(found.values(), key=lambda s: s.path)
 
 
@@ -57,7 +57,7 @@ def _walk(root: str) -> list[str]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = os.path.join(folder, name)
-            if name.lower().endswith(SUFFIXES) and not name.startswith(".") and os.path.isfile(path):
+            if suffix_of(name) and not name.startswith(".") and os.path.isfile(path):
                 out.append(path)
     return out
 

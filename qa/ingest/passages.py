@@ -25,10 +25,14 @@ class Passage:
     Attributes:
         paragraph: 1-based number of the (first) article paragraph it comes from.
         text: The passage text (verbatim pieces of the paragraphs, joined by ' ' or '\\n').
+        paragraph_end: The last paragraph when it spans several, else None.
+        page: The page it starts on, for paged formats (set by the indexer), else None.
     """
 
     paragraph: int
     text: str
+    paragraph_end: int | None = None
+    page: int | None = None
 
 
 def token_counter(tokenizer_file: Path) -> TokenCounter:

@@ -10,31 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
-__all__ = ["Article", "decode_text", "looks_binary", "parse_article"]
+from qa.errors import BadInputError
+from qa.ingest.article import Article, ArticleMeta
+from qa.ingest.readers import ReadOptions, Warn
 
-
-@dataclass(frozen=True)
-class Article:
-    """One parsed article.
-
-    Attributes:
-        title: The headline, when one is found.
-        outlet: The publisher, when the text states it (metadata, blurb, self-reference, URL).
-        date: Publication date as ISO 8601 ``YYYY-MM-DD``.
-        author: The byline or sign-off name.
-        url: The article's address, when the file states it.
-        paragraphs: Cleaned body paragraphs in order; paragraph number = index + 1.
-    """
-
-    title: str | None
-    outlet: str | None
-    date: str | None
-    author: str | None
-    url: str | None
-    paragraphs: list[str]
+__all__ = ["decode_text", "looks_binary", "parse_article", "read"]
 
 
 # --------------------------------------------------------------------------- bytes -> text
@@ -509,17 +493,6 @@ def _is_dateline(par: str, max_rest: int) -> bool:
     return len(rest_words) <= max_rest
 
 
-@dataclass
-class _Meta:
-    """Mutable metadata collected while parsing."""
-
-    title: str | None = None
-    outlet: str | None = None
-    date: str | None = None
-    author: str | None = None
-    url: str | None = None
-
-
 def _split_header(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     """Split at the first body-like paragraph (searched within the first few)."""
     for i, par in enumerate(paragraphs[:_HEADER_SCAN]):
@@ -530,7 +503,7 @@ def _split_header(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     return paragraphs[:1], paragraphs[1:]
 
 
-def _absorb_meta_line(par: str, meta: _Meta, max_rest: int) -> bool:
+def _absorb_meta_line(par: str, meta: ArticleMeta, max_rest: int) -> bool:
     """Take a byline or dateline into ``meta``; True when ``par`` was one."""
     byline = _byline(par)
     if byline is not None:
@@ -543,7 +516,7 @@ def _absorb_meta_line(par: str, meta: _Meta, max_rest: int) -> bool:
     return False
 
 
-def _read_header(header: list[str], meta: _Meta) -> None:
+def _read_header(header: list[str], meta: ArticleMeta) -> None:
     """Fill title, author and date from the header area's lines."""
     candidates = [par for par in header if not _absorb_meta_line(par, meta, max_rest=6)]
     if meta.title is None and candidates:
@@ -579,7 +552,7 @@ def _repeats_title(par: str, title: str | None) -> bool:
     return len(_words(par)) - len(_words(title)) <= 3
 
 
-def _clean_body(body: list[str], meta: _Meta) -> list[str]:
+def _clean_body(body: list[str], meta: ArticleMeta) -> list[str]:
     """Drop title repeats, bylines and datelines from the body; take a trailing sign-off."""
     kept: list[str] = []
     for par in body:
@@ -593,7 +566,7 @@ def _clean_body(body: list[str], meta: _Meta) -> list[str]:
     return kept
 
 
-def _take_urls(paragraphs: list[str], meta: _Meta) -> list[str]:
+def _take_urls(paragraphs: list[str], meta: ArticleMeta) -> list[str]:
     """Remove paragraphs that are only a URL; the first one becomes the article's url."""
     kept: list[str] = []
     for par in paragraphs:
@@ -607,9 +580,9 @@ def _take_urls(paragraphs: list[str], meta: _Meta) -> list[str]:
 # --------------------------------------------------------------------------- entry point
 
 
-def _meta_from_keys(keys: dict[str, str]) -> _Meta:
+def _meta_from_keys(keys: dict[str, str]) -> ArticleMeta:
     """Metadata from front matter / leading key lines."""
-    return _Meta(
+    return ArticleMeta(
         title=keys.get("title"),
         outlet=keys.get("outlet"),
         date=_normalise_date(keys["date"]) if "date" in keys else None,
@@ -644,11 +617,17 @@ def parse_article(text: str, suffix: str = ".txt") -> Article:
     if meta.date is None and meta.url:
         hit = _URL_DATE.search(meta.url)
         meta.date = _normalise_date("-".join(hit.group("y", "m", "d"))) if hit else None
-    return Article(
-        title=meta.title,
-        outlet=meta.outlet or outlet or _url_outlet(meta.url),
-        date=meta.date,
-        author=meta.author,
-        url=meta.url,
-        paragraphs=body,
-    )
+    meta.outlet = meta.outlet or outlet or _url_outlet(meta.url)
+    return Article(meta, body)
+
+
+def read(path: Path, options: ReadOptions, warn: Warn) -> Iterator[Article]:
+    """The reader for ``.txt`` and ``.md`` files: one article per file.
+
+    Raises:
+        BadInputError: the file holds binary data, not text.
+    """
+    data = path.read_bytes()
+    if looks_binary(data):
+        raise BadInputError("binary data, not text")
+    yield parse_article(decode_text(data), path.suffix.lower())

@@ -1,0 +1,139 @@
+"""What a question returns, and the one JSON contract for it (CLI, HTTP and MCP share it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.index.store import ArticleRow, PassageRow
+from qa.ingest.article import ArticleMeta
+from qa.ingest.files import display_path
+
+
+@dataclass(frozen=True)
+class HitSource:
+    """Where a passage comes from.
+
+    Attributes:
+        path: the file, relative to the working directory when it lies below it.
+        record: the record's position in a dump (JSONL line, CSV row, JSON element), else None.
+        paragraph: the first body paragraph of the passage (from 1).
+        paragraph_end: the last one, when the passage spans several; else None.
+        page: the 1-based page of a PDF passage, else None.
+        meta: title, outlet, date, author, url.
+    """
+
+    path: str
+    record: int | None
+    paragraph: int
+    paragraph_end: int | None
+    page: int | None
+    meta: ArticleMeta
+
+    @property
+    def ref(self) -> str:
+        """What `qa show` takes for this article: the path, or ``path#record``."""
+        return self.path if self.record is None else f"{self.path}#{self.record}"
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another article holding a near-duplicate of a hit's passage (wire copy)."""
+
+    path: str
+    record: int | None
+    paragraph: int
+    meta: ArticleMeta
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage with its answer sentence."""
+
+    rank: int
+    score: float
+    relevance: float
+    passage_id: int
+    text: str
+    answer: str
+    answer_start: int
+    source: HitSource
+    also_in: tuple[Copy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything `qa ask` says about one question."""
+
+    question: str
+    hits: list[Hit]
+    no_match: bool
+    filters: dict[str, Any] = field(default_factory=dict)
+    excluded_by: str | None = None  # the filter that left nothing in scope, if one did
+
+
+def source_to_dict(source: HitSource) -> dict[str, Any]:
+    return {
+        "path": source.path,
+        "record": source.record,
+        "paragraph": source.paragraph,
+        "paragraph_end": source.paragraph_end,
+        "page": source.page,
+        "title": source.meta.title,
+        "outlet": source.meta.outlet,
+        "date": source.meta.date,
+        "author": source.meta.author,
+        "url": source.meta.url,
+    }
+
+
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    """One result in the JSON contract's shape."""
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "relevance": round(hit.relevance, 4),
+        "passage_id": hit.passage_id,
+        "text": hit.text,
+        "answer": hit.answer,
+        "source": source_to_dict(hit.source),
+        "also_in": [
+            {"path": c.path, "record": c.record, "outlet": c.meta.outlet, "date": c.meta.date,
+             "title": c.meta.title, "paragraph": c.paragraph}
+            for c in hit.also_in
+        ],
+    }
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    """The whole `qa ask --json` object."""
+    out: dict[str, Any] = {"question": answer.question}
+    if answer.filters:
+        out["filters"] = answer.filters
+    out["no_match"] = answer.no_match
+    out["results"] = [hit_to_dict(h) for h in answer.hits]
+    return out
+
+
+def article_to_dict(article: ArticleRow) -> dict[str, Any]:
+    """One `qa sources --json` element."""
+    return {
+        "path": display_path(article.path),
+        "record": article.record,
+        **article.meta.to_dict(),
+        "passages": article.passages,
+    }
+
+
+def show_to_dict(article: ArticleRow, passages: list[PassageRow]) -> dict[str, Any]:
+    """The `qa show --json` object: the article as qa parsed it."""
+    return {
+        "path": display_path(article.path),
+        "record": article.record,
+        **article.meta.to_dict(),
+        "passages": [
+            {"paragraph": p.paragraph, "paragraph_end": p.paragraph_end, "page": p.page,
+             "text": p.text}
+            for p in passages
+        ],
+    }
