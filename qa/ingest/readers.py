@@ -47,6 +47,7 @@ READERS: dict[str, str] = {
     ".txt": "qa.ingest.text:read",
     ".md": "qa.ingest.text:read",
     ".markdown": "qa.ingest.text:read",
+    ".pdf": "qa.ingest.pdf:read",
 }
 
 
