@@ -47,6 +47,8 @@ READERS: dict[str, str] = {
     ".txt": "qa.ingest.text:read",
     ".md": "qa.ingest.text:read",
     ".markdown": "qa.ingest.text:read",
+    ".html": "qa.ingest.html:read",
+    ".htm": "qa.ingest.html:read",
     ".pdf": "qa.ingest.pdf:read",
 }
 
