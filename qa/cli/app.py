@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from qa.errors import QAError
+from qa.index.index_types import IndexType
 from qa.search.modes import Fusion, Mode
 
 if TYPE_CHECKING:
@@ -107,6 +108,18 @@ def index(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Start from an empty index (e.g. to change model).")
     ] = False,
+    fields: Annotated[
+        Optional[str],
+        typer.Option(
+            "--fields",
+            help="For JSONL/JSON/CSV/TSV/Parquet dumps: the column of each field, e.g. "
+            "text=body,title=headline (text, title, date, outlet, author, url) "
+            "[default: detected from common column names].",
+        ),
+    ] = None,
+    index_type: Annotated[
+        IndexType, typer.Option("--index-type", help="Vector index: auto picks by size.")
+    ] = IndexType.AUTO,
     index_dir: IndexDir = None,
     model: Model = None,
 ) -> None:
@@ -118,9 +131,16 @@ def index(
     from qa.index.indexer import run_index
     from qa.index.layout import find_index_dir
 
+    from qa.ingest.fields import parse_fields_option
+    from qa.ingest.readers import ReadOptions
+
+    options = ReadOptions(fields=parse_fields_option(fields) if fields else {}, note=_note)
     index_dir = find_index_dir(index_dir)
     with RichProgress(err) as progress:
-        report = run_index(index_dir, paths or [Path("data")], model, progress, rebuild=rebuild)
+        report = run_index(
+            index_dir, paths or [Path("data")], model, progress, rebuild=rebuild,
+            options=options, index_type=index_type,
+        )
     out.print(_report_line(report, index_dir), soft_wrap=True)
 
 
@@ -305,7 +325,17 @@ def show(
 @app.command()
 @handle_errors
 def bench(
-    dataset: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries*.jsonl, qrels/test.tsv.")],
+    dataset: Annotated[
+        Path,
+        typer.Argument(help="Labelled questions (.jsonl), or a BEIR folder (corpus.jsonl, queries, qrels)."),
+    ],
+    corpus: Annotated[
+        Optional[list[Path]],
+        typer.Option("--corpus", help="Index these folders/files first (questions file only; repeatable)."),
+    ] = None,
+    split: Annotated[
+        Optional[str], typer.Option("--split", help="Only questions of this split (e.g. dev).")
+    ] = None,
     mode: Annotated[
         BenchMode, typer.Option("--mode", help="A retrieval mode, or all (one row each).")
     ] = BenchMode.HYBRID,
@@ -315,26 +345,44 @@ def bench(
     as_json: JsonFlag = False,
     index_dir: Annotated[
         Optional[Path],
-        typer.Option("--index-dir", help="Keep the benchmark index here [default: a temporary folder]."),
+        typer.Option("--index-dir", help="Index to use or keep [default: a temporary folder for a "
+                     "BEIR set; the usual index for questions without --corpus]."),
     ] = None,
     model: Model = None,
 ) -> None:
-    """Measure retrieval quality: nDCG@10, Recall@10, Recall@100, MRR@10.
+    """Measure retrieval quality on your own labelled questions, or on a BEIR data set.
 
-    Example: qa bench ../shared/corpora/scifact --mode all
+    Questions: one JSON object a line, {"question", "path", "any": [phrases], "record"?,
+    "split"?}; prints hit@1, hit@3, hit@5, MRR@10 and the misses.
+
+    Example: qa bench my-questions.jsonl --corpus ~/news
     """
-    from qa.evaluation.beir import run_bench
     from qa.cli.progress import RichProgress
-    from qa.cli.render import bench_to_text
+    from qa.cli.render import bench_to_text, question_bench_to_text
 
     modes = list(Mode) if mode == BenchMode.ALL else [Mode(mode.value)]
     with RichProgress(err) as progress:
-        rows = run_bench(dataset, modes, index_dir, model, progress, fusion)
+        if dataset.is_file():
+            from qa.evaluation.questions import run_question_bench
+            from qa.index.layout import find_index_dir
+
+            folder = index_dir if index_dir or corpus else find_index_dir(None)
+            rows = run_question_bench(dataset, corpus or [], modes, folder, model, progress, fusion, split)
+        else:
+            from qa.evaluation.beir import run_bench
+
+            rows = run_bench(dataset, modes, index_dir, model, progress, fusion)
     if as_json:
         for row in rows:
-            sys.stdout.write(json.dumps(row) + "\n")
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif dataset.is_file():
+        out.print(question_bench_to_text(rows), soft_wrap=True)
     else:
         out.print(bench_to_text(rows))
+
+
+def _note(message: str) -> None:
+    err.print(f"[dim]{escape(message)}[/dim]", soft_wrap=True)
 
 
 def _notice(message: str) -> None:

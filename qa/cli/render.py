@@ -122,3 +122,21 @@ def article_to_text(article: ArticleRow, passages: list[PassageRow]) -> Text:
         out.append(p.text + "\n\n")
     out.rstrip()
     return out
+
+
+def question_bench_to_text(rows: list[dict[str, Any]]) -> Group:
+    """hit@1/3/5 and MRR@10 per mode, then the misses of the first mode."""
+    first = rows[0] if rows else {}
+    table = Table(title=f"{first.get('set', '')}: {first.get('questions', 0)} questions")
+    table.add_column("mode")
+    for metric in ("hit@1", "hit@3", "hit@5", "mrr@10"):
+        table.add_column(metric, justify="right")
+    for row in rows:
+        table.add_row(str(row["mode"]), *(f"{row[m]:.3f}" for m in ("hit@1", "hit@3", "hit@5", "mrr@10")))
+    misses = Text()
+    for miss in first.get("misses", []):
+        rank = "not in top 10" if miss["rank"] is None else f"rank {miss['rank']}"
+        misses.append(f"\n{miss['question']}", style="bold")
+        misses.append(f"  ({rank}; expected {miss['expected']})\n", style="dim")
+        misses.append(f"   first: {miss['first']}  {miss['first_text'] or ''}\n")
+    return Group(table, misses)

@@ -49,6 +49,13 @@ READERS: dict[str, str] = {
     ".markdown": "qa.ingest.text:read",
     ".html": "qa.ingest.html:read",
     ".htm": "qa.ingest.html:read",
+    ".jsonl": "qa.ingest.records:read",
+    ".jsonl.gz": "qa.ingest.records:read",
+    ".ndjson": "qa.ingest.records:read",
+    ".json": "qa.ingest.records:read",
+    ".csv": "qa.ingest.records:read",
+    ".tsv": "qa.ingest.records:read",
+    ".parquet": "qa.ingest.records:read",
     ".pdf": "qa.ingest.pdf:read",
 }
 
