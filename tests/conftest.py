@@ -44,10 +44,21 @@ def _isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="session")
 def seed_index_dir(tmp_path_factory) -> Path:
-    """An index of data/ built once; tests must not modify it (copy it first)."""
+    """An index of data/ with the hashing test embedder, built once (in a fraction of a
+    second); tests must not modify it (copy it first). For logic, contracts and faults."""
     from qa.index.indexer import run_index
 
     index_dir = tmp_path_factory.mktemp("seed-index")
+    run_index(index_dir, [DATA], "hashing", RecordingProgress())
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def real_seed_index_dir(tmp_path_factory) -> Path:
+    """An index of data/ with the real packaged model, built once: for ranking and parity."""
+    from qa.index.indexer import run_index
+
+    index_dir = tmp_path_factory.mktemp("real-seed-index")
     run_index(index_dir, [DATA], None, RecordingProgress())
     return index_dir
 
@@ -60,10 +71,19 @@ def seed_index_copy(seed_index_dir, tmp_path) -> Path:
     return target
 
 
+@pytest.fixture()
+def real_seed_index_copy(real_seed_index_dir, tmp_path) -> Path:
+    """A private copy of the real-model seed index that a test may change."""
+    target = tmp_path / "index"
+    shutil.copytree(real_seed_index_dir, target)
+    return target
+
+
 @pytest.fixture(scope="session")
-def searcher(seed_index_dir):
+def searcher(real_seed_index_dir):
+    """The real-model seed index, open for ranking tests."""
     from qa.search.searcher import Searcher
 
-    s = Searcher(seed_index_dir, None, notice=lambda m: None)
+    s = Searcher(real_seed_index_dir, None, notice=lambda m: None)
     yield s
     s.close()

@@ -81,7 +81,8 @@ def test_ask_json_lines_from_stdin(seed_index_dir):
     assert "secure computer" in objs[1]["results"][0]["text"]
 
 
-def test_ask_text_shows_source_and_answer(seed_index_dir):
+def test_ask_text_shows_source_and_answer(real_seed_index_dir):
+    seed_index_dir = real_seed_index_dir  # the real answer, as a user reads it
     result = invoke("ask", QUESTION, "-k", "2", "--index-dir", str(seed_index_dir))
     assert result.exit_code == 0
     text = result.stdout
@@ -139,7 +140,8 @@ def test_unknown_model_is_refused(seed_index_dir):
     one_line_error(result, "no-such-model-xyz", "--model")
 
 
-def test_index_with_other_model_names_both(seed_index_copy, tmp_path):
+def test_index_with_other_model_names_both(real_seed_index_copy, tmp_path):
+    seed_index_copy = real_seed_index_copy  # built with the default model
     other = tmp_path / "other-model"
     other.mkdir()
     result = invoke("index", "data", "--model", str(other), "--index-dir", str(seed_index_copy))

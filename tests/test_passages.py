@@ -76,7 +76,7 @@ def test_one_passage_per_paragraph() -> None:
         "The first paragraph has plenty of words and ends with a full stop.",
         "The second paragraph is also long enough to stand on its own here.",
     ]
-    assert make_passages(paragraphs, words, MAX) == [
+    assert make_passages(paragraphs, words, MAX, pack_words=0) == [
         Passage(1, paragraphs[0]),
         Passage(2, paragraphs[1]),
     ]
@@ -88,9 +88,9 @@ def test_heading_is_prefixed_to_following_paragraph() -> None:
         "Various tracks",
         "In an interview, the spokesman said the sides were on completely different tracks.",
     ]
-    assert make_passages(paragraphs, words, MAX) == [
+    assert make_passages(paragraphs, words, MAX, pack_words=0) == [
         Passage(1, paragraphs[0]),
-        Passage(2, "Various tracks\n" + paragraphs[2]),
+        Passage(2, "Various tracks\n" + paragraphs[2], paragraph_end=3),
     ]
 
 
@@ -100,18 +100,18 @@ def test_short_fragment_is_appended_to_previous() -> None:
         "He agreed.",
         "Another paragraph follows with enough words to be a real paragraph.",
     ]
-    assert make_passages(paragraphs, words, MAX) == [
-        Passage(1, paragraphs[0] + " He agreed."),
+    assert make_passages(paragraphs, words, MAX, pack_words=0) == [
+        Passage(1, paragraphs[0] + " He agreed.", paragraph_end=2),
         Passage(3, paragraphs[2]),
     ]
 
 
 def test_trailing_heading_dropped_and_lone_fragment_kept() -> None:
     body = "The only real paragraph has plenty of words and ends with a full stop."
-    assert make_passages([body, "Related stories"], words, MAX) == [Passage(1, body)]
-    assert make_passages(["Just a headline"], words, MAX) == [Passage(1, "Just a headline")]
-    assert make_passages([], words, MAX) == []
-    assert make_passages(["", "   "], words, MAX) == []
+    assert make_passages([body, "Related stories"], words, MAX, pack_words=0) == [Passage(1, body)]
+    assert make_passages(["Just a headline"], words, MAX, pack_words=0) == [Passage(1, "Just a headline")]
+    assert make_passages([], words, MAX, pack_words=0) == []
+    assert make_passages(["", "   "], words, MAX, pack_words=0) == []
 
 
 def test_folding_respects_budget() -> None:
@@ -126,7 +126,7 @@ def test_folding_respects_budget() -> None:
 def test_seed_subheadings_are_folded(count: Callable[[list[str]], list[int]]) -> None:
     path = DATA / "realnoe-vremya-peskov-on-talks.txt"
     article = parse_article(decode_text(path.read_bytes()), path.suffix)
-    passages = make_passages(article.paragraphs, count, MAX)
+    passages = make_passages(article.paragraphs, count, MAX, pack_words=0)
     heading = "Biden’s statements raise concerns in the Kremlin"
     folded = [p for p in passages if p.text.startswith(heading + "\n")]
     assert len(folded) == 1
@@ -150,7 +150,7 @@ def check(passages: list[Passage], source: str, count: Callable[[list[str]], lis
 def test_long_paragraph_split_at_sentences(count: Callable[[list[str]], list[int]]) -> None:
     sentence_list = [f"Sentence number {i} talks about the Kremlin and peace talks in Geneva." for i in range(80)]
     paragraph = " ".join(sentence_list)
-    passages = make_passages(["Short intro paragraph with more than eight words here.", paragraph], count, MAX)
+    passages = make_passages(["Short intro paragraph with more than eight words here.", paragraph], count, MAX, pack_words=0)
     check(passages, paragraph + "Short intro paragraph with more than eight words here.", count)
     assert len(passages) >= 5
     long_parts = [p for p in passages if p.paragraph == 2]
@@ -162,7 +162,7 @@ def test_long_paragraph_split_at_sentences(count: Callable[[list[str]], list[int
 def test_huge_line_with_spaces(count: Callable[[list[str]], list[int]]) -> None:
     text = ("lorem ipsum dolor sit amet " * 8000)[:200_000]
     started = time.perf_counter()
-    passages = make_passages([text], count, MAX)
+    passages = make_passages([text], count, MAX, pack_words=0)
     assert time.perf_counter() - started < 5
     check(passages, text, count)
     assert len(passages) > 100
@@ -172,7 +172,7 @@ def test_huge_line_with_spaces(count: Callable[[list[str]], list[int]]) -> None:
 def test_huge_line_without_spaces(unit: str, count: Callable[[list[str]], list[int]]) -> None:
     text = (unit * 200_000)[:200_000]
     started = time.perf_counter()
-    passages = make_passages([text], count, MAX)
+    passages = make_passages([text], count, MAX, pack_words=0)
     assert time.perf_counter() - started < 5
     check(passages, text, count)
     assert "".join(p.text for p in passages) == text  # nothing lost
@@ -194,3 +194,19 @@ def test_non_additive_counter_still_within_budget() -> None:
     passages = make_passages([paragraph], padded, 10)
     assert max(padded([p.text for p in passages])) <= 10
     assert " ".join(p.text for p in passages) == paragraph
+
+
+def test_short_paragraphs_are_packed_with_neighbours_up_to_the_word_limit() -> None:
+    paragraphs = [f"Paragraph {i} says one thing in exactly ten words now." for i in range(1, 8)]
+    passages = make_passages(paragraphs, words, MAX, pack_words=30)
+    # ten words each: three fit in 30 words, so 7 paragraphs make passages of 3, 3 and 1
+    assert [(p.paragraph, p.paragraph_end) for p in passages] == [(1, 3), (4, 6), (7, None)]
+    assert passages[0].text == "\n".join(paragraphs[:3])
+    assert "".join(p.text.replace("\n", "") for p in passages) == "".join(paragraphs)
+
+
+def test_packing_never_exceeds_the_token_budget() -> None:
+    paragraphs = [" ".join(["word"] * 40) + "." for _ in range(6)]
+    passages = make_passages(paragraphs, words, 100, pack_words=1000)
+    assert all(len(p.text.split()) <= 100 for p in passages)
+    assert [(p.paragraph, p.paragraph_end) for p in passages] == [(1, 2), (3, 4), (5, 6)]

@@ -142,7 +142,8 @@ def test_damaged_database_gives_one_line_error_naming_the_fix(seed_index_copy, d
 
 
 @pytest.mark.parametrize("damage", ["header overwritten", "pages scribbled"])
-def test_rebuild_recovers_a_damaged_database(seed_index_dir, seed_index_copy, damage):
+def test_rebuild_recovers_a_damaged_database(real_seed_index_dir, real_seed_index_copy, damage):
+    seed_index_dir, seed_index_copy = real_seed_index_dir, real_seed_index_copy  # default model
     expected_sources, expected = sources(seed_index_dir), answers(seed_index_dir)
     SQLITE_DAMAGE[damage](seed_index_copy / "qa.sqlite")
 
@@ -165,6 +166,7 @@ def test_rebuild_of_a_healthy_index_keeps_it_usable(seed_index_dir, seed_index_c
 
 
 def manifest_matches_database(index_dir: Path) -> bool:
+    from qa.index.layout import IndexLayout
     from qa.index.store import Store
 
     store = Store.open(index_dir)
@@ -172,8 +174,9 @@ def manifest_matches_database(index_dir: Path) -> bool:
         expected, generation_ = store.manifest(), store.generation
     finally:
         store.close()
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    return manifest == expected and (index_dir / f"passages.{generation_}.faiss").is_file()
+    manifest = json.loads(IndexLayout(index_dir).manifest.read_text(encoding="utf-8"))
+    database_facts = {key: manifest.get(key) for key in expected}
+    return database_facts == expected and IndexLayout(index_dir).faiss(generation_).is_file()
 
 
 def test_index_run_with_nothing_to_do_rewrites_lost_derived_files(seed_index_copy):
@@ -193,7 +196,8 @@ def test_index_run_with_nothing_to_do_rewrites_lost_derived_files(seed_index_cop
 
 
 # ---- wrong model, newer format ------------------------------------------------------------
-def test_index_built_with_another_model_is_refused_naming_both(seed_index_copy, tmp_path):
+def test_index_built_with_another_model_is_refused_naming_both(real_seed_index_copy, tmp_path):
+    seed_index_copy = real_seed_index_copy  # built with the default model
     other = tmp_path / "other-model"
     other.mkdir()
     digest = file_digest(seed_index_copy / "qa.sqlite")
@@ -213,7 +217,8 @@ def test_newer_format_version_is_refused(seed_index_copy):
     assert file_digest(seed_index_copy / "qa.sqlite") == digest
 
 
-def test_rebuild_replaces_an_index_of_a_newer_format(seed_index_dir, seed_index_copy):
+def test_rebuild_replaces_an_index_of_a_newer_format(real_seed_index_dir, real_seed_index_copy):
+    seed_index_dir, seed_index_copy = real_seed_index_dir, real_seed_index_copy  # default model
     set_meta(seed_index_copy, "format_version", "99")
     result = invoke("index", str(DATA), "--rebuild", "--index-dir", str(seed_index_copy))
     assert result.exit_code == 0, result.stderr

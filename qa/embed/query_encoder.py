@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.embed.model import ModelRef
+from qa.embed.model import HASHING, ModelRef
 
 ENCODER_FILE = "encoder.json"
 BATCH = 32
@@ -130,6 +130,10 @@ def load_query_encoder(folder: Path, model: ModelRef) -> QueryEncoder:
     Raises:
         ModelUnavailableError: falling back, and the model cannot be loaded offline.
     """
+    if model.name == HASHING:
+        from qa.embed.hashing import HashingEncoder
+
+        return HashingEncoder()  # type: ignore[return-value]
     folder = Path(folder)
     meta_file = folder / ENCODER_FILE
     reason = "not found"

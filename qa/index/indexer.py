@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from qa.embed.factory import passage_encoder
 from qa.embed.model import ModelRef, resolve_model
 from qa.embed.query_encoder import ENCODER_FILE
 from qa.errors import BadInputError, IndexError_
@@ -362,9 +363,7 @@ class _Embedder:
         if not missing:
             return
         if self.encoder is None:
-            from qa.embed.passage_encoder import PassageEncoder
-
-            self.encoder = PassageEncoder(self.ref)
+            self.encoder = passage_encoder(self.ref)
             if not self._started:
                 self.progress.start(None, "Embedding passages")
                 self._started = True
@@ -486,9 +485,7 @@ def _refresh_encoder(
     loaded = encoder is None
     try:
         if encoder is None:
-            from qa.embed.passage_encoder import PassageEncoder
-
-            encoder = PassageEncoder(ref)
+            encoder = passage_encoder(ref)
         encoder.export_onnx(folder)
     except Exception as exc:  # any model the exporter cannot handle: queries still work, slower
         progress.warn(f"could not export a fast query encoder ({exc}); `qa ask` will be slower")
