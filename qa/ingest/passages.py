@@ -8,6 +8,7 @@ token counter is injected (see :func:`token_counter`).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -258,6 +259,7 @@ def split_long(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[st
 
 # --------------------------------------------------------------------------- folding
 
+PACK_WORDS = int(os.environ.get("QA_PACK_WORDS", "0"))  # set below once measured
 _FINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _TINY_CHARS = 200
 
@@ -271,6 +273,11 @@ class _Unit:
     tokens: int
     kind: str  # "heading", "fragment" or "body"
     joined: bool = False  # built by folding: its summed token estimate needs a real count
+    last: int = 0  # the last paragraph it holds (0: the same as ``paragraph``)
+
+    @property
+    def end(self) -> int:
+        return max(self.last, self.paragraph)
 
 
 def _kind(text: str) -> str:
@@ -309,7 +316,7 @@ def _fold(units: list[_Unit], max_tokens: int) -> list[_Unit]:
             prev = out[-1]
             if prev.tokens + unit.tokens <= max_tokens:
                 prev.text, prev.tokens = f"{prev.text} {unit.text}", prev.tokens + unit.tokens
-                prev.joined = True
+                prev.joined, prev.last = True, unit.end
                 continue
         if unit.kind == "heading" or (unit.kind == "fragment" and not out):
             pending.append(unit)
@@ -323,24 +330,57 @@ def _fold(units: list[_Unit], max_tokens: int) -> list[_Unit]:
 
 def _attach(heads: list[_Unit], unit: _Unit, max_tokens: int) -> list[_Unit]:
     """Prefix as many trailing ``heads`` to ``unit`` as fit; the rest stay separate."""
-    joined = _Unit(unit.paragraph, unit.text, unit.tokens, "body")
+    joined = _Unit(unit.paragraph, unit.text, unit.tokens, "body", last=unit.end)
     kept = list(heads)
     while kept and joined.tokens + kept[-1].tokens <= max_tokens:
         head = kept.pop()
         joined = _Unit(head.paragraph, f"{head.text}\n{joined.text}",
-                       joined.tokens + head.tokens, "body", joined=True)
+                       joined.tokens + head.tokens, "body", joined=True, last=joined.end)
     separate = [_Unit(h.paragraph, h.text, h.tokens, "body") for h in kept]
     return [*separate, joined]
 
 
+def _pack_neighbours(units: list[_Unit], pack_words: int, max_tokens: int,
+          count_tokens: TokenCounter) -> list[_Unit]:
+    """Join neighbouring paragraphs into passages of up to ``pack_words`` words.
+
+    Wire copy writes one or two sentences a paragraph; alone, such a paragraph lacks the
+    context that names who and what it is about. Each passage stays within the model window
+    (checked with a real count; a pack over it is undone).
+    """
+    groups: list[list[_Unit]] = []
+    words = 0
+    for unit in units:
+        n = len(unit.text.split())
+        if groups and words + n <= pack_words and sum(u.tokens for u in groups[-1]) + unit.tokens <= max_tokens:
+            groups[-1].append(unit)
+            words += n
+        else:
+            groups.append([unit])
+            words = n
+    packed = [g for g in groups if len(g) > 1]
+    counts = count_tokens(["\n".join(u.text for u in g) for g in packed]) if packed else []
+    fits = {id(g): c for g, c in zip(packed, counts) if c <= max_tokens}
+    out: list[_Unit] = []
+    for group in groups:
+        if len(group) == 1 or id(group) not in fits:
+            out.extend(group)
+            continue
+        out.append(_Unit(group[0].paragraph, "\n".join(u.text for u in group), fits[id(group)],
+                         "body", last=group[-1].end))
+    return out
+
+
 def make_passages(paragraphs: list[str], count_tokens: TokenCounter,
-                  max_tokens: int) -> list[Passage]:
+                  max_tokens: int, pack_words: int = PACK_WORDS) -> list[Passage]:
     """Turn article paragraphs into passages within the token budget.
 
     Args:
         paragraphs: Cleaned body paragraphs (paragraph number = index + 1).
         count_tokens: Batched counter of content word pieces (no special tokens).
         max_tokens: Usable budget per passage (model window minus special tokens).
+        pack_words: Neighbouring paragraphs are joined while the passage stays within this
+            many words (0: one passage per paragraph).
 
     Returns:
         Non-empty passages in article order, each within ``max_tokens``.
@@ -351,11 +391,15 @@ def make_passages(paragraphs: list[str], count_tokens: TokenCounter,
     joined = [unit for unit in folded if unit.joined]
     for unit, tokens in zip(joined, count_tokens([u.text for u in joined]) if joined else []):
         unit.tokens = tokens
-    passages: list[Passage] = []
+    fitting: list[_Unit] = []
     for unit in folded:
         if unit.tokens <= max_tokens:
-            passages.append(Passage(unit.paragraph, unit.text))
+            fitting.append(unit)
         else:
             pieces = split_long(unit.text, count_tokens, max_tokens)
-            passages.extend(Passage(unit.paragraph, piece) for piece, _ in pieces)
-    return passages
+            fitting.extend(_Unit(unit.paragraph, piece, c, "body") for piece, c in pieces)
+    if pack_words > 0:
+        fitting = _pack_neighbours(fitting, pack_words, max_tokens, count_tokens)
+    return [
+        Passage(u.paragraph, u.text, u.end if u.end > u.paragraph else None) for u in fitting
+    ]
