@@ -199,6 +199,14 @@ def ask(
     until: Until = None,
     path: PathGlob = None,
     undated: Undated = False,
+    collapse: Annotated[
+        bool,
+        typer.Option("--collapse/--no-collapse", help="Show copies of one passage (wire copy) as one hit."),
+    ] = True,
+    min_relevance: Annotated[
+        Optional[float],
+        typer.Option("--min-relevance", min=0.0, max=1.0, help="Drop hits less likely than this to answer."),
+    ] = None,
     as_json: JsonFlag = False,
     index_dir: IndexDir = None,
     model: Model = None,
@@ -220,7 +228,10 @@ def ask(
     searcher = Searcher(find_index_dir(index_dir), model, notice=_notice)
     try:
         for q, filters in _questions(question, scope):
-            answer = searcher.ask(q, k=k, mode=mode, fusion=fusion, filters=filters)
+            answer = searcher.ask(
+                q, k=k, mode=mode, fusion=fusion, filters=filters, collapse=collapse,
+                min_relevance=min_relevance,
+            )
             if as_json:
                 sys.stdout.write(json.dumps(answer_to_dict(answer), ensure_ascii=False) + "\n")
                 sys.stdout.flush()

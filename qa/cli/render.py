@@ -64,8 +64,9 @@ def where_text(hit: Hit) -> str:
 
 
 def _copy_text(copy: Any) -> str:
+    ref = copy.path if copy.record is None else f"{copy.path}#{copy.record}"
     parts = [p for p in (copy.meta.outlet, copy.meta.date) if p]
-    return " ".join(parts) or copy.path
+    return " ".join([*parts, f"({ref}:{copy.paragraph})"])
 
 
 def _source_parts(hit: Hit) -> list[str]:

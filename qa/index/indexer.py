@@ -27,7 +27,8 @@ from qa.index.layout import IndexLayout
 from qa.index.lock import writer_lock
 from qa.index.store import NewArticle, NewPassage, Store, dumps_manifest
 from qa.index.index_types import IndexType
-from qa.index.vectors import refresh_index
+from qa.index.duplicates import mark_duplicates
+from qa.index.vectors import load_index, refresh_index, stored_vectors
 from qa.ingest.article import Article
 from qa.ingest.files import discover, display_path
 from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
@@ -195,7 +196,8 @@ def _index_locked(
     if changed:
         _commit(store, ref, jobs, report.removed, rebuild)
     if changed or not _derived_current(store):  # a killed run may have committed, not written
-        _write_derived(store, index_type, progress.warn)
+        _write_derived(store, index_type, progress.warn, update=not rebuild)
+    _mark_duplicates(store, progress)
     loaded_for_export = _refresh_encoder(store.index_dir, ref, embedder.encoder, progress)
     report.model_loaded = embedder.encoder is not None or loaded_for_export
     report.embedded = embedder.embedded
@@ -443,11 +445,14 @@ def read_manifest(layout: IndexLayout) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _write_derived(store: Store, index_type: IndexType, notice: Callable[[str], None]) -> None:
-    """The vector index (updated in place where it can be) and manifest.json."""
+def _write_derived(
+    store: Store, index_type: IndexType, notice: Callable[[str], None], update: bool = True
+) -> None:
+    """The vector index (updated in place where it can be, built anew on --rebuild) and
+    manifest.json."""
     manifest: dict[str, Any] = store.manifest()
     if manifest["dimension"]:
-        previous = read_manifest(store.layout).get("vectors")
+        previous = read_manifest(store.layout).get("vectors") if update else None
         manifest["vectors"] = refresh_index(
             store, int(manifest["dimension"]), index_type, previous, notice
         )
@@ -455,6 +460,17 @@ def _write_derived(store: Store, index_type: IndexType, notice: Callable[[str], 
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(dumps_manifest(manifest), encoding="utf-8")
     os.replace(tmp, target)
+
+
+def _mark_duplicates(store: Store, progress: Progress) -> None:
+    """Near-duplicate groups for passages not yet checked (derived, resumable)."""
+    dim = store.vector_dimension()
+    if not dim or not store.passage_ids_after(int(store.meta().get("dedup_upto", "0")))[:1]:
+        return
+    vectors = load_index(
+        store, dim, store.counts()[1], progress.warn, read_manifest(store.layout).get("vectors")
+    )
+    mark_duplicates(store, vectors, dim, lambda ids: stored_vectors(store, ids, dim))
 
 
 def _derived_current(store: Store) -> bool:

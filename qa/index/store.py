@@ -95,7 +95,13 @@ class PassageRow:
     text: str
     spans: bytes
     sentence_vectors: bytes
+    dup_of: int | None
     article: ArticleRow
+
+    @property
+    def group(self) -> int:
+        """Its duplicate group: the first passage of the text it copies, or itself."""
+        return self.dup_of if self.dup_of is not None else self.id
 
 
 @dataclass(frozen=True)
@@ -294,14 +300,68 @@ class Store:
             chunk = ids[start : start + 500]
             rows = self.conn.execute(
                 "SELECT p.id, p.paragraph, p.paragraph_end, p.page, p.text, e.spans, "
-                f"e.sentence_vectors, {_ARTICLE_COLUMNS} "
+                f"e.sentence_vectors, p.dup_of, {_ARTICLE_COLUMNS} "
                 f"FROM {_PASSAGE_JOIN} "
                 "JOIN embeddings e ON e.text_sha = p.text_sha "
                 f"WHERE p.id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
             for row in rows:
-                found[row[0]] = PassageRow(*row[:7], article=ArticleRow.from_row(row[7:]))
+                found[row[0]] = PassageRow(*row[:8], article=ArticleRow.from_row(row[8:]))
+        return found
+
+    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, bytes]:
+        """The float16 sentence-vector blobs of these passages, by id."""
+        found: dict[int, bytes] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            found.update(self.conn.execute(
+                "SELECT p.id, e.sentence_vectors FROM passages p "
+                "JOIN embeddings e ON e.text_sha = p.text_sha "
+                f"WHERE p.id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ))
+        return found
+
+    def passage_ids_after(self, last: int) -> list[int]:
+        """Ids of passages newer than ``last`` (ids only grow), in order."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM passages WHERE id > ? ORDER BY id", (last,)
+        )]
+
+    def passage_texts(self, ids: Sequence[int]) -> dict[int, tuple[int, str, int | None]]:
+        """(article id, text, duplicate group) of these passages, by id."""
+        found: dict[int, tuple[int, str, int | None]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = self.conn.execute(
+                "SELECT id, article_id, text, dup_of FROM passages "
+                f"WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((r[0], (r[1], r[2], r[3])) for r in rows)
+        return found
+
+    def set_duplicate_groups(self, groups: dict[int, int]) -> None:
+        """Record passage -> duplicate group; call inside a transaction."""
+        self.conn.executemany(
+            "UPDATE passages SET dup_of = ? WHERE id = ?", [(g, p) for p, g in groups.items()]
+        )
+
+    def copies(self, groups: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
+        """Every passage of these duplicate groups: group -> [(passage id, paragraph, article)]."""
+        found: dict[int, list[tuple[int, int, ArticleRow]]] = {}
+        for start in range(0, len(groups), 400):
+            chunk = list(groups[start : start + 400])
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT coalesce(p.dup_of, p.id), p.id, p.paragraph, {_ARTICLE_COLUMNS} "
+                f"FROM {_PASSAGE_JOIN} WHERE p.dup_of IN ({marks}) OR p.id IN ({marks}) "
+                "ORDER BY p.id",
+                chunk + chunk,
+            )
+            for row in rows:
+                found.setdefault(row[0], []).append((row[1], row[2], ArticleRow.from_row(row[3:])))
         return found
 
     def passage_ids(self, where: str, args: Sequence[Any]) -> list[int]:
@@ -329,6 +389,14 @@ class Store:
             (match, *args, limit),
         )
         return [(int(rowid), float(score)) for rowid, score in rows]
+
+    def mentions(self, word: str) -> bool:
+        """Whether any passage (or title) contains this word, as the BM25 index tokenises it."""
+        row = self.conn.execute(
+            "SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? LIMIT 1",
+            ('"' + word.replace('"', '""') + '"',),
+        ).fetchone()
+        return row is not None
 
     def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[list[int], list[bytes]]]:
         """(passage ids, float32 vector blobs) in batches, for building the FAISS index."""
@@ -422,7 +490,6 @@ class Store:
         """
         for table in ("passages_fts", "passages", "articles", "files"):
             self.conn.execute(f"DELETE FROM {table}")
-        self.conn.execute("DELETE FROM sqlite_sequence WHERE name = 'passages'")  # ids from 1 again
         self.conn.execute("DELETE FROM meta WHERE key NOT IN ('format_version', 'generation')")
 
     def manifest(self) -> dict[str, object]:

@@ -15,8 +15,8 @@ def pick_sentence(
     sentence_vectors: np.ndarray,
     query_vector: np.ndarray,
     query_terms: list[str],
-) -> tuple[int, int]:
-    """The (start, end) span of the best answer sentence in ``text``.
+) -> tuple[int, int, float]:
+    """The (start, end) span of the best answer sentence in ``text``, and its cosine.
 
     Score = cosine(question, sentence) + OVERLAP_WEIGHT * share of the question's content
     terms found in the sentence. Sentence vectors come from the indexing pass (mean of the
@@ -30,12 +30,13 @@ def pick_sentence(
         query_terms: the question's content terms.
     """
     if len(spans) == 0:
-        return 0, len(text)
-    scores = sentence_vectors.astype(np.float32) @ query_vector.astype(np.float32)
+        return 0, len(text), 0.0
+    cosines = sentence_vectors.astype(np.float32) @ query_vector.astype(np.float32)
+    scores = cosines.copy()
     wanted = {stem(t) for t in query_terms}
     if wanted:
         for i, (start, end) in enumerate(spans):
             found = {stem(w) for w in words(text[start:end])} & wanted
             scores[i] += OVERLAP_WEIGHT * len(found) / len(wanted)
     best = int(np.argmax(scores))
-    return int(spans[best][0]), int(spans[best][1])
+    return int(spans[best][0]), int(spans[best][1]), float(cosines.max())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -19,7 +19,10 @@ from qa.search.fusion import convex_fusion, reciprocal_rank_fusion
 from qa.embed.model import resolve_model
 from qa.index.store import ArticleRow, PassageRow, Store
 from qa.search.filters import Filters
-from qa.search.results import Answer, Hit, HitSource
+from qa.search.relevance import features as relevance_features
+from qa.search.relevance import model as relevance_model
+from qa.search.relevance import question_signals, term_coverage
+from qa.search.results import Answer, Copy, Hit, HitSource
 from qa.search.terms import content_terms, fts_query
 from qa.index.indexer import read_manifest
 from qa.index.vectors import VectorIndex, load_index, stored_vectors
@@ -27,12 +30,12 @@ from qa.index.vectors import VectorIndex, load_index, stored_vectors
 if TYPE_CHECKING:
     from qa.embed.query_encoder import QueryEncoder
 
-# Defaults chosen on BEIR SciFact (bench/README.md): convex fusion of min-max normalised
-# scores, equal weights, 100 candidates a side, beat RRF (k=60) by about 2 points of nDCG@10.
+# Chosen on the dev questions and SciFact (bench/README.md): convex fusion of min-max normalised
+# scores, 100 candidates a side; the dense side adds the best sentence's cosine.
 CANDIDATES = 100  # how deep each side of a hybrid search looks
-DENSE_WEIGHT = 0.5
+DENSE_WEIGHT = 0.6
+SENTENCE_WEIGHT = 1.0
 MAX_QUERY_TERMS = 64
-NO_MATCH_BELOW = 0.5  # relevance under which a hit does not answer the question
 
 
 class Searcher:
@@ -77,8 +80,15 @@ class Searcher:
         mode: Mode = Mode.HYBRID,
         fusion: Fusion = Fusion.CONVEX,
         filters: Filters | None = None,
+        collapse: bool = True,
+        min_relevance: float | None = None,
     ) -> Answer:
         """The ``k`` best passages for ``question`` within ``filters``, best first.
+
+        With ``collapse``, copies of one passage (the same text, or a near-duplicate found at
+        indexing: wire copy republished elsewhere) are one hit whose ``also_in`` names the
+        other copies; ``k`` distinct hits are still returned when the index has them. Hits
+        under ``min_relevance`` are dropped.
 
         Raises:
             BadInputError: an empty question, or an unknown mode or fusion.
@@ -93,13 +103,21 @@ class Searcher:
         try:
             allowed = self._scope(filters)
             if allowed is not None and len(allowed) == 0:
-                return Answer(question, [], True, filters.given, filters.describe())
+                return Answer(question, [], True, filters.given, self._excluder(filters))
             ranked = self._rank(question, query_vector, mode, fusion, k, filters, allowed)
-            rows = self.store.passages(pid for pid, _ in ranked)
+            picked = self._pick(ranked, k, collapse)
+            copies = self.store.copies([row.group for _, row in picked]) if collapse else {}
+            cosines = self._cosines(query_vector, [row.id for _, row in picked])
+            terms = content_terms(question)
+            signals = question_signals(question, terms, self.store.mentions)
         finally:
             self.store.conn.execute("COMMIT")
-        hits = _hits(ranked, rows, query_vector, content_terms(question), k)
-        no_match = not any(h.relevance >= NO_MATCH_BELOW for h in hits)
+        hits = _hits(picked, copies, cosines, signals, query_vector, terms)
+        no_match = not any(h.relevance >= relevance_model().threshold for h in hits)
+        if min_relevance is not None:
+            hits = [replace(h, rank=i) for i, h in enumerate(
+                (h for h in hits if h.relevance >= min_relevance), start=1
+            )]
         return Answer(question, hits, no_match, filters.given)
 
     def sources(self, filters: Filters | None = None) -> list[ArticleRow]:
@@ -115,6 +133,22 @@ class Searcher:
         """
         return article_by_ref(self.store, ref)
 
+    def _cosines(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Cosine of each passage to the question (for relevance; fused scores are relative)."""
+        if not ids:
+            return {}
+        vectors = stored_vectors(self.store, np.asarray(ids, dtype=np.int64), self.dim)
+        return dict(zip(ids, (vectors @ query_vector.astype(np.float32)).tolist()))
+
+    def _excluder(self, filters: Filters) -> str:
+        """Which filter leaves nothing in scope: the first that matches nothing on its own,
+        else the combination."""
+        for key, value in filters.given.items():
+            alone = Filters.from_mapping({key: value, **({"undated": True} if key == "undated" else {})})
+            if key != "undated" and not self.store.passage_ids(*alone.where()):
+                return alone.describe()
+        return filters.describe()
+
     def _scope(self, filters: Filters) -> np.ndarray | None:
         """The passage ids a scoped question may use (None when unscoped)."""
         if not filters.active:
@@ -129,15 +163,69 @@ class Searcher:
         depth = max(CANDIDATES, 2 * k)
         dense = self._dense(query_vector, depth, allowed) if mode != "lexical" else []
         lexical = self._lexical(question, depth, filters) if mode != "dense" else []
-        if mode == "dense":
-            ranked = dense
-        elif mode == "lexical":
+        if mode == "lexical":
             ranked = lexical
+        elif mode == "dense":
+            ranked = self._dense_evidence(query_vector, dict(dense), [])
         elif fusion == "rrf":
             ranked = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
         else:
-            ranked = convex_fusion([dense, lexical], [DENSE_WEIGHT, 1 - DENSE_WEIGHT])
-        return ranked[: 2 * k]  # extra room for collapsing duplicate texts
+            evidence = self._dense_evidence(query_vector, dict(dense), [i for i, _ in lexical])
+            bm25 = dict(lexical)  # every candidate scored on both sides: unmatched BM25 is 0
+            ranked = convex_fusion(
+                [evidence, [(pid, bm25.get(pid, 0.0)) for pid, _ in evidence]],
+                [DENSE_WEIGHT, 1 - DENSE_WEIGHT],
+            )
+        return ranked
+
+    def _pick(
+        self, ranked: list[tuple[int, float]], k: int, collapse: bool
+    ) -> list[tuple[float, PassageRow]]:
+        """The first ``k`` ranked passages, one per duplicate group when collapsing."""
+        picked: list[tuple[float, PassageRow]] = []
+        seen: set[object] = set()
+        window = 2 * k
+        for start in range(0, len(ranked), window):
+            chunk = ranked[start : start + window]
+            rows = self.store.passages(pid for pid, _ in chunk)
+            for pid, score in chunk:
+                row = rows.get(pid)
+                if row is None:
+                    continue
+                keys = (("group", row.group), ("text", row.text)) if collapse else ()
+                if any(key in seen for key in keys):
+                    continue
+                seen.update(keys)
+                picked.append((score, row))
+                if len(picked) == k:
+                    return picked
+        return picked
+
+    def _dense_evidence(
+        self, query_vector: np.ndarray, dense: dict[int, float], others: list[int]
+    ) -> list[tuple[int, float]]:
+        """Dense score of every candidate: the passage's cosine plus its best sentence's.
+
+        A packed passage covers several paragraphs; the question is usually answered by one
+        sentence, whose own vector (late-chunked at indexing) says so more sharply than the
+        passage's mean. Candidates found only by BM25 get their exact cosine from SQLite.
+        """
+        missing = [i for i in dict.fromkeys(others) if i not in dense]
+        if missing:
+            vectors = stored_vectors(self.store, np.asarray(missing, dtype=np.int64), self.dim)
+            dense = {**dense, **dict(zip(missing, (vectors @ query_vector).tolist()))}
+        blobs = self.store.sentence_vectors(list(dense))
+        query16 = query_vector.astype(np.float32)
+        scored = []
+        for pid, cosine in dense.items():
+            blob = blobs.get(pid)
+            best = 0.0
+            if blob:
+                sentences = np.frombuffer(blob, dtype=np.float16).reshape(-1, self.dim)
+                best = float((sentences.astype(np.float32) @ query16).max())
+            scored.append((pid, cosine + SENTENCE_WEIGHT * best))
+        scored.sort(key=lambda item: -item[1])
+        return scored
 
     def _dense(
         self, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None
@@ -197,29 +285,33 @@ def article_by_ref(store: Store, ref: str) -> tuple[ArticleRow, list[PassageRow]
 
 
 def _hits(
-    ranked: list[tuple[int, float]],
-    rows: dict[int, PassageRow],
+    picked: list[tuple[float, PassageRow]],
+    copies: dict[int, list[tuple[int, int, ArticleRow]]],
+    cosines: dict[int, float],
+    signals: tuple[int, float],
     query_vector: np.ndarray,
     terms: list[str],
-    k: int,
 ) -> list[Hit]:
     hits: list[Hit] = []
-    seen_texts: set[str] = set()
-    for pid, score in ranked:
-        row = rows.get(pid)
-        if row is None or row.text in seen_texts:
-            continue
-        seen_texts.add(row.text)
+    found: list[np.ndarray] = []
+    for score, row in picked:
         spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
         vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
-        start, end = pick_sentence(row.text, spans, vectors, query_vector, terms)
+        start, end, sentence_cosine = pick_sentence(row.text, spans, vectors, query_vector, terms)
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,
             row.page, article.meta,
         )
-        relevance = float(np.clip(vectors.astype(np.float32) @ query_vector, 0, 1).max(initial=0.0))
-        hits.append(Hit(len(hits) + 1, score, relevance, pid, row.text, row.text[start:end], start, source))
-        if len(hits) == k:
-            break
-    return hits
+        also = tuple(
+            Copy(display_path(a.path), a.record, paragraph, a.meta)
+            for pid, paragraph, a in copies.get(row.group, [])
+            if pid != row.id and a.id != article.id
+        )
+        found.append(relevance_features(
+            cosines.get(row.id, 0.0), sentence_cosine, term_coverage(row.text, terms)
+        ))
+        hits.append(Hit(len(hits) + 1, score, 0.0, row.id, row.text, row.text[start:end], start,
+                        source, also))
+    relevance = relevance_model().relevance(found, *signals)
+    return [replace(hit, relevance=r) for hit, r in zip(hits, relevance)]
