@@ -6,10 +6,14 @@ QUESTION ?= what did Peskov say about tanks
 
 .PHONY: run test test-slow bench clean
 
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+
 $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# torch first, pinned: pip takes the CPU build that lies on this disk, never a CUDA download.
-	$(BIN)/pip install --quiet torch==2.13.0
+	# torch first, from PyTorch's CPU wheel index (no multi-GB CUDA build); where that index
+	# cannot be reached, pip's configured index (or local wheels) serves it instead.
+	$(BIN)/pip install --quiet --timeout 15 --retries 1 --index-url $(TORCH_CPU_INDEX) torch \
+		|| $(BIN)/pip install --quiet torch
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(BIN)/qa
 

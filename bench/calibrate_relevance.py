@@ -1,10 +1,11 @@
 """Fit qa/search/relevance.json: P(passage answers the question) from three query-time signals.
 
-Training data (dev splits only): for each labelled dev question, its top-5 hits labelled by
-whether they hold the answer; for each unrelated dev question (the archive cannot answer it),
-its top-5 hits, all negative. A logistic regression (L2, Newton steps) gives calibrated
-probabilities; the no-match threshold is the highest one that still keeps >= 95% of the
-in-corpus dev questions answered.
+Training data (dev splits only). Hit model: the top-5 hits of each labelled dev question,
+labelled by whether they hold the answer (P(passage answers | the archive answers)). Question
+model: every labelled dev question (answerable) and every unrelated dev question (not), from
+[best hit's log-odds, unknown names, missing terms]. Both are logistic regressions (L2, Newton
+steps); the no-match threshold on P(answerable) is the highest that keeps >= 95% of the
+labelled dev questions answered.
 
     .venv/bin/python bench/calibrate_relevance.py \
         --pair bench/questions/seeds.jsonl /tmp/seed-ix --pair bench/questions/bbc.jsonl /tmp/bbc-ix \
@@ -110,21 +111,18 @@ def main() -> None:
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     X, y, groups = collect(args.pair, args.unrelated, args.split)
-    w, b = fit(X, y)
+    labelled = np.array([inside for _, inside, _ in groups])
+    w, b = fit(X[labelled], y[labelled])
     Q, inside = question_rows(X, groups, w, b)
     qw, qb = fit(Q, inside)
-    # a question's relevance: its best hit's probability times P(answerable)
-    p = (1 / (1 + np.exp(-Q[:, 0]))) * (1 / (1 + np.exp(-(Q @ qw + qb))))
+    p = 1 / (1 + np.exp(-(Q @ qw + qb)))
     ins = np.sort(p[inside == 1])
     threshold = float(ins[int(0.05 * len(ins))]) if len(ins) else 0.5  # keep >= 95% answered
     answered = float((p[inside == 1] >= threshold).mean())
     flagged = float((p[inside == 0] < threshold).mean()) if (inside == 0).any() else float("nan")
-    print(f"hits: {len(y)} ({int(y.sum())} positive); weights {np.round(w, 3).tolist()} bias {b:.3f}")
+    print(f"hits: {int(labelled.sum())} ({int(y.sum())} positive); weights {np.round(w, 3).tolist()} bias {b:.3f}")
     print(f"question model {np.round(qw, 3).tolist()} bias {qb:.3f}")
     print(f"threshold {threshold:.3f}: in-corpus answered {answered:.3f}, unrelated flagged {flagged:.3f}")
-    alone = 1 / (1 + np.exp(-(Q @ qw + qb)))
-    t2 = float(np.sort(alone[inside == 1])[int(0.05 * (inside == 1).sum())])
-    print(f"P(answerable) alone, threshold {t2:.3f}: flagged {float((alone[inside == 0] < t2).mean()):.3f}")
     if args.write:
         MODEL_FILE.write_text(json.dumps({
             "features": list(FEATURES), "weights": [round(float(v), 4) for v in w],

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from qa.errors import QAError
+from qa.embed.devices import Device
 from qa.index.index_types import IndexType
 from qa.search.modes import Fusion, Mode
 
@@ -120,6 +121,22 @@ def index(
     index_type: Annotated[
         IndexType, typer.Option("--index-type", help="Vector index: auto picks by size.")
     ] = IndexType.AUTO,
+    device: Annotated[
+        Device, typer.Option("--device", help="Where to embed: auto picks a GPU when there is one.")
+    ] = Device.AUTO,
+    ray: Annotated[
+        Optional[str],
+        typer.Option(
+            "--ray", help="Embed on a Ray cluster: local (start one here), auto (the running "
+            "cluster) or HOST:PORT. Needs pip install -e '.[ray]'.", rich_help_panel="Cluster",
+        ),
+    ] = None,
+    ray_workers: Annotated[
+        int, typer.Option("--ray-workers", min=1, help="Ray actors, one model each.", rich_help_panel="Cluster")
+    ] = 1,
+    batch_size: Annotated[
+        Optional[int], typer.Option("--batch-size", min=1, help="Passages per batch.", rich_help_panel="Cluster")
+    ] = None,
     index_dir: IndexDir = None,
     model: Model = None,
 ) -> None:
@@ -134,14 +151,34 @@ def index(
     from qa.ingest.fields import parse_fields_option
     from qa.ingest.readers import ReadOptions
 
+    from qa.index.indexer import Embedding
+
     options = ReadOptions(fields=parse_fields_option(fields) if fields else {}, note=_note)
+    embedding = _embedding(device, ray, ray_workers, batch_size)
     index_dir = find_index_dir(index_dir)
     with RichProgress(err) as progress:
         report = run_index(
             index_dir, paths or [Path("data")], model, progress, rebuild=rebuild,
-            options=options, index_type=index_type,
+            options=options, index_type=index_type, embedding=embedding,
         )
     out.print(_report_line(report, index_dir), soft_wrap=True)
+
+
+def _embedding(device: Device, ray: str | None, workers: int, batch_size: int | None) -> Any:
+    """Check where embedding will run before anything is written (one-line errors)."""
+    from qa.index.indexer import Embedding
+
+    if ray is None:
+        from qa.embed.devices import resolve_device
+
+        resolve_device(device)  # cuda without a GPU fails here, not mid-run
+        return Embedding(device.value, None, workers, batch_size)
+    from qa.embed.ray_embed import check_address, ray_available
+
+    if not ray_available():
+        raise QAError("--ray needs Ray, which is not installed", "Run: pip install -e '.[ray]'")
+    check_address(ray)
+    return Embedding(device.value, ray, workers, batch_size)
 
 
 def _report_line(report: IndexReport, index_dir: Path) -> str:

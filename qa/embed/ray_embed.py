@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,8 @@ def _quiet_ray_data(ray: Any) -> None:
     ctx.verbose_stats_logs = False
     for name in ("ray", "ray.data"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # Ray Data's advice for small datasets ("won't fully utilize the available concurrency")
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"ray\.data\..*")
 
 
 class EmbedActor:
@@ -504,8 +507,6 @@ def _map_batches(dataset: Any, **kwargs: Any) -> Any:
     Ray 2.60 deprecates passing ``max_restarts``/``max_task_retries`` (its defaults are
     unlimited restarts and retries); where a later Ray refuses them, its defaults apply.
     """
-    import warnings
-
     retries = {"max_restarts": MAX_RESTARTS, "max_task_retries": MAX_TASK_RETRIES}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -104,9 +104,14 @@ def parse_index_type(value: object) -> IndexType:
 
 
 def nlist_for(n_passages: int) -> int:
-    """IVF coarse lists: the power of two nearest 4*sqrt(N), between 16 and 65536."""
-    target = 4 * math.sqrt(max(n_passages, 1))
-    return int(min(65536, max(16, 2 ** round(math.log2(target)))))
+    """IVF coarse lists: the power of two nearest 4*sqrt(N), between 16 and 65536.
+
+    Small collections get fewer: at least 39 training vectors per list (k-means' own minimum).
+    """
+    n = max(n_passages, 1)
+    nlist = 2 ** round(math.log2(4 * math.sqrt(n)))
+    nlist = min(nlist, 2 ** int(math.log2(max(n / 39, 1))))
+    return int(min(65536, max(16, nlist)))
 
 
 def choose(index_type: IndexType | str, n_passages: int, dim: int) -> VectorPlan:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from qa.embed.factory import passage_encoder
-from qa.embed.model import ModelRef, resolve_model
+from qa.embed.model import HASHING, ModelRef, resolve_model
 from qa.embed.query_encoder import ENCODER_FILE
 from qa.errors import BadInputError, IndexError_
 from qa.index.layout import IndexLayout
@@ -38,7 +38,38 @@ if TYPE_CHECKING:
     from qa.embed.passage_encoder import PassageEncoder
 
 CHUNK = 512  # passages per encode call / SQLite write
+RAY_FLUSH = 50_000  # passages per Ray run (each run starts an actor pool that loads the model)
 KEEP_PARSED_BYTES = 64 << 20  # changed files up to this size are parsed once and kept in memory
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """Where passages are embedded: on this machine (``device``) or on a Ray cluster.
+
+    Attributes:
+        device: ``auto``, ``cpu``, ``cuda``, ``mps`` (checked before anything is written).
+        ray: None for local embedding; ``"local"`` starts a Ray instance here, ``"auto"``
+            joins the running cluster, ``HOST:PORT`` joins that one.
+        workers: Ray actors (one model each).
+        batch_size: passages per batch (None: the encoder's default).
+    """
+
+    device: str = "auto"
+    ray: str | None = None
+    workers: int = 1
+    batch_size: int | None = None
+
+    def open(self, ref: ModelRef) -> Any:
+        """The passage encoder these settings describe."""
+        if self.ray is not None:
+            from qa.embed.ray_embed import RayPassageEncoder
+
+            return RayPassageEncoder(ref, self.ray, self.workers, self.batch_size, self.device)
+        from qa.embed.devices import resolve_device
+
+        if ref.name == HASHING:
+            return passage_encoder(ref)
+        return passage_encoder(ref, device=resolve_device(self.device))
 
 
 class Progress(Protocol):
@@ -110,6 +141,7 @@ def run_index(
     rebuild: bool = False,
     options: ReadOptions | None = None,
     index_type: IndexType = IndexType.AUTO,
+    embedding: Embedding | None = None,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the files under ``paths``.
 
@@ -130,7 +162,7 @@ def run_index(
         ]
         return jobs, sorted(gone)
 
-    return _run(index_dir, model, progress, rebuild, collect, index_type)
+    return _run(index_dir, model, progress, rebuild, collect, index_type, embedding or Embedding())
 
 
 def index_documents(
@@ -156,18 +188,18 @@ def index_documents(
         gone = [p for p, (root, _) in known.items() if root in roots and p not in wanted]
         return jobs, sorted(gone)
 
-    return _run(index_dir, model, progress, False, collect, IndexType.AUTO)
+    return _run(index_dir, model, progress, False, collect, IndexType.AUTO, Embedding())
 
 
 def _run(
     index_dir: Path, model: str | None, progress: Progress, rebuild: bool, collect: Collect,
-    index_type: IndexType,
+    index_type: IndexType, embedding: Embedding,
 ) -> IndexReport:
     started = time.perf_counter()
     with writer_lock(index_dir):  # before opening: --rebuild may move a damaged database aside
         store = Store.create(index_dir, on_damaged=progress.warn if rebuild else None)
         try:
-            report = _index_locked(store, model, progress, rebuild, collect, index_type)
+            report = _index_locked(store, model, progress, rebuild, collect, index_type, embedding)
         finally:
             store.close()
     report.seconds = time.perf_counter() - started
@@ -176,7 +208,7 @@ def _run(
 
 def _index_locked(
     store: Store, model: str | None, progress: Progress, rebuild: bool, collect: Collect,
-    index_type: IndexType,
+    index_type: IndexType, embedding: Embedding,
 ) -> IndexReport:
     meta = store.meta()
     ref = resolve_model(model or meta.get("model"))
@@ -188,9 +220,12 @@ def _index_locked(
         )
     report = IndexReport(model=ref.name)
     jobs, report.removed = collect(store.file_hashes(), report)
-    embedder = _Embedder(store, ref, progress)
-    if jobs:
-        _parse_and_embed(jobs, ref, embedder, report, progress)
+    embedder = _Embedder(store, ref, progress, embedding)
+    try:
+        if jobs:
+            _parse_and_embed(jobs, ref, embedder, report, progress)
+    finally:
+        embedder.close()
     jobs = [job for job in jobs if not job.failed]
     changed = bool(jobs or report.removed or rebuild)
     if changed:
@@ -317,9 +352,14 @@ class _Embedder:
     encoding of the next.
     """
 
-    def __init__(self, store: Store, ref: ModelRef, progress: Progress) -> None:
+    def __init__(
+        self, store: Store, ref: ModelRef, progress: Progress, embedding: Embedding
+    ) -> None:
         self.store, self.ref, self.progress = store, ref, progress
-        self.encoder: PassageEncoder | None = None
+        self.embedding = embedding
+        # a Ray pool starts per call: hand it large pieces
+        self.flush_at = RAY_FLUSH if embedding.ray is not None else 4 * CHUNK
+        self.encoder: Any = None
         self.given = 0
         self.embedded = 0
         self._seen: set[bytes] = set()
@@ -345,7 +385,7 @@ class _Embedder:
             if key not in self._seen:
                 self._seen.add(key)
                 self._pending[key] = text
-        if len(self._pending) >= 4 * CHUNK and flush:
+        if len(self._pending) >= self.flush_at and flush:
             self._flush_all()
 
     def finish(self) -> None:
@@ -354,6 +394,12 @@ class _Embedder:
             self._write.result()
         self._writer.shutdown()
         self.progress.stop()
+
+    def close(self) -> None:
+        """Release the encoder's resources (a Ray instance started here is shut down)."""
+        close = getattr(self.encoder, "close", None)
+        if close is not None:
+            close()
 
     def _flush_all(self) -> None:
         if not self._pending:
@@ -365,22 +411,49 @@ class _Embedder:
         if not missing:
             return
         if self.encoder is None:
-            self.encoder = passage_encoder(self.ref)
+            self.encoder = self.embedding.open(self.ref)
             if not self._started:
                 self.progress.start(None, "Embedding passages")
                 self._started = True
-        for start in range(0, len(missing), CHUNK):
-            keys = missing[start : start + CHUNK]
-            rows = _encode_rows(self.encoder, [texts[k] for k in keys], keys, self.progress)
+        if hasattr(self.encoder, "stream"):
+            batches: Iterable[list[Row]] = _streamed_rows(self.encoder, missing, texts, self.progress)
+        else:
+            batches = (
+                _encode_rows(self.encoder, [texts[k] for k in keys], keys, self.progress)
+                for keys in (missing[i : i + CHUNK] for i in range(0, len(missing), CHUNK))
+            )
+        for rows in batches:
             if self._write is not None:
                 self._write.result()
             self._write = self._writer.submit(self.store.put_embeddings, rows)
-            self.embedded += len(keys)
+            self.embedded += len(rows)
+
+
+Row = tuple[bytes, bytes, bytes, bytes]  # text key, vector, sentence spans, sentence vectors
+
+
+def _streamed_rows(
+    encoder: Any, keys: list[bytes], texts: dict[bytes, str], progress: Progress
+) -> Iterator[list[Row]]:
+    """Rows from an encoder that yields results as they arrive (Ray), in any order."""
+    spans = [split_sentences(texts[k]) for k in keys]
+    for positions, vectors, sentences in encoder.stream([texts[k] for k in keys], spans):
+        rows = [
+            (
+                keys[i],
+                np.ascontiguousarray(vectors[j], dtype=np.float32).tobytes(),
+                np.asarray(spans[i], dtype=np.int32).reshape(-1, 2).tobytes(),
+                np.asarray(sentences[j], dtype=np.float16).tobytes(),
+            )
+            for j, i in enumerate(positions.tolist())
+        ]
+        progress.advance(len(rows))
+        yield rows
 
 
 def _encode_rows(
     encoder: PassageEncoder, texts: list[str], keys: list[bytes], progress: Progress
-) -> list[tuple[bytes, bytes, bytes, bytes]]:
+) -> list[Row]:
     spans = [split_sentences(t) for t in texts]
     encoded = encoder.encode(texts, spans, on_progress=progress.advance)
     return [

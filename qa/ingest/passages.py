@@ -8,7 +8,6 @@ token counter is injected (see :func:`token_counter`).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -259,7 +258,7 @@ def split_long(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[st
 
 # --------------------------------------------------------------------------- folding
 
-PACK_WORDS = int(os.environ.get("QA_PACK_WORDS", "0"))  # set below once measured
+PACK_WORDS = 200  # neighbouring paragraphs share a passage up to this many words (bench/README.md)
 _FINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _TINY_CHARS = 200
 

@@ -3,16 +3,16 @@
 The fused score ranks candidates against each other; it says nothing about whether the best of
 them answers at all. ``relevance`` does, as the product of two small logistic models:
 
-- per hit, P(the passage answers) from signals that do not depend on the other candidates: the
-  passage's cosine to the question, its best sentence's cosine, and the share of the question's
-  content words it contains;
+- per hit, P(the passage answers, given that the archive answers the question) from signals that
+  do not depend on the other candidates: the passage's cosine to the question, its best
+  sentence's cosine, and the share of the question's content words it contains;
 - per question, P(the archive answers it at all) from the best hit's log-odds, the names in the
   question the archive never mentions ("what did Macron say"), the share of its content words
   the archive never uses.
 
 Both are fitted on labelled dev questions plus questions the archive cannot answer
 (``bench/calibrate_relevance.py`` writes ``relevance.json`` beside this module). ``no_match``
-is set when no hit reaches the threshold.
+is set when P(the archive answers) is under the threshold chosen there.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class RelevanceModel:
     threshold: float
 
     def hit_probability(self, features: np.ndarray) -> float:
-        """P(this passage answers | its own signals)."""
+        """P(this passage answers | its own signals, the archive answering the question)."""
         return _sigmoid(float(np.dot(self.weights, features)) + self.bias)
 
     def answerable(self, best_hit: float, unknown_names: int, missing_terms: float) -> float:
@@ -54,15 +54,19 @@ class RelevanceModel:
         inputs = np.array([_logit(best_hit), min(unknown_names, 2), missing_terms])
         return _sigmoid(float(np.dot(self.question_weights, inputs)) + self.question_bias)
 
-    def relevance(
+    def judge(
         self, hit_features: list[np.ndarray], unknown_names: int, missing_terms: float
-    ) -> list[float]:
-        """Each hit's relevance: P(it answers) x P(the archive answers the question)."""
+    ) -> tuple[list[float], bool]:
+        """(each hit's relevance, no_match).
+
+        relevance = P(the archive answers the question) x P(this passage answers | it does);
+        no_match when P(the archive answers) is under the threshold.
+        """
         hits = [self.hit_probability(f) for f in hit_features]
         if not hits:
-            return []
+            return [], True
         question = self.answerable(max(hits), unknown_names, missing_terms)
-        return [h * question for h in hits]
+        return [h * question for h in hits], question < self.threshold
 
 
 def _sigmoid(z: float) -> float:

@@ -112,8 +112,7 @@ class Searcher:
             signals = question_signals(question, terms, self.store.mentions)
         finally:
             self.store.conn.execute("COMMIT")
-        hits = _hits(picked, copies, cosines, signals, query_vector, terms)
-        no_match = not any(h.relevance >= relevance_model().threshold for h in hits)
+        hits, no_match = _hits(picked, copies, cosines, signals, query_vector, terms)
         if min_relevance is not None:
             hits = [replace(h, rank=i) for i, h in enumerate(
                 (h for h in hits if h.relevance >= min_relevance), start=1
@@ -291,7 +290,8 @@ def _hits(
     signals: tuple[int, float],
     query_vector: np.ndarray,
     terms: list[str],
-) -> list[Hit]:
+) -> tuple[list[Hit], bool]:
+    """The hits with answer sentence, copies and relevance; and whether nothing answers."""
     hits: list[Hit] = []
     found: list[np.ndarray] = []
     for score, row in picked:
@@ -313,5 +313,5 @@ def _hits(
         ))
         hits.append(Hit(len(hits) + 1, score, 0.0, row.id, row.text, row.text[start:end], start,
                         source, also))
-    relevance = relevance_model().relevance(found, *signals)
-    return [replace(hit, relevance=r) for hit, r in zip(hits, relevance)]
+    relevance, no_match = relevance_model().judge(found, *signals)
+    return [replace(hit, relevance=r) for hit, r in zip(hits, relevance)], no_match
