@@ -20,12 +20,14 @@ from typing import Any
 
 from qa.errors import IndexError_, IndexMissingError
 from qa.index.layout import IndexLayout
-from qa.ingest.article import ArticleMeta
+from qa.ingest.article import META_FIELDS, ArticleMeta
 from qa.ingest.files import display_path
 
 FORMAT_VERSION = 2
 
-_SCHEMA = """
+_META_COLUMNS = ", ".join(f"{name} TEXT" for name in META_FIELDS)  # one per ArticleMeta field
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
@@ -37,7 +39,7 @@ CREATE TABLE IF NOT EXISTS articles (
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     record INTEGER,
-    title TEXT, outlet TEXT, date TEXT, author TEXT, url TEXT
+    {_META_COLUMNS}
 );
 CREATE INDEX IF NOT EXISTS articles_file ON articles(file_id, record);
 CREATE TABLE IF NOT EXISTS passages (
@@ -63,7 +65,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
 );
 """
 
-_ARTICLE_COLUMNS = "a.id, f.path, a.record, a.title, a.outlet, a.date, a.author, a.url"
+_ARTICLE_COLUMNS = "a.id, f.path, a.record, " + ", ".join(f"a.{name}" for name in META_FIELDS)
 _ARTICLE_JOIN = "articles a JOIN files f ON f.id = a.file_id"
 _PASSAGE_JOIN = "passages p JOIN articles a ON a.id = p.article_id JOIN files f ON f.id = a.file_id"
 
@@ -81,7 +83,7 @@ class ArticleRow:
     @classmethod
     def from_row(cls, row: Sequence[Any], passages: int = 0) -> ArticleRow:
         """From the columns of :data:`_ARTICLE_COLUMNS`, in order."""
-        return cls(row[0], row[1], row[2], ArticleMeta(*row[3:8]), passages)
+        return cls(row[0], row[1], row[2], ArticleMeta(*row[3 : 3 + len(META_FIELDS)]), passages)
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,7 @@ class Store:
             "ORDER BY a.date IS NULL, a.date, f.path, a.record",
             list(args),
         )
-        return [ArticleRow.from_row(row, row[8]) for row in rows]
+        return [ArticleRow.from_row(row, row[-1]) for row in rows]
 
     def article(self, path: str, record: int | None) -> ArticleRow | None:
         """The article stored for a file path (and record), or None."""
@@ -460,9 +462,9 @@ class Store:
         """Insert one article with its passages and FTS rows; call inside a transaction."""
         m = article.meta
         article_id = self.conn.execute(
-            "INSERT INTO articles (file_id, record, title, outlet, date, author, url) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (file_id, article.record, m.title, m.outlet, m.date, m.author, m.url),
+            f"INSERT INTO articles (file_id, record, {', '.join(META_FIELDS)}) "
+            f"VALUES (?, ?, {', '.join('?' * len(META_FIELDS))})",
+            (file_id, article.record, *m.to_dict().values()),
         ).lastrowid
         for passage in article.passages:
             pid = self.conn.execute(

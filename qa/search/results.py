@@ -79,11 +79,7 @@ def source_to_dict(source: HitSource) -> dict[str, Any]:
         "paragraph": source.paragraph,
         "paragraph_end": source.paragraph_end,
         "page": source.page,
-        "title": source.meta.title,
-        "outlet": source.meta.outlet,
-        "date": source.meta.date,
-        "author": source.meta.author,
-        "url": source.meta.url,
+        **source.meta.to_dict(),
     }
 
 
