@@ -429,6 +429,13 @@ def bench(
         out.print(bench_to_text(rows))
 
 
+from qa.interfaces import cli_commands as _interfaces  # noqa: E402  (frameworks load inside each)
+
+app.command()(_interfaces.shell)
+app.command()(_interfaces.serve)
+app.command()(_interfaces.mcp)
+
+
 def _note(message: str) -> None:
     err.print(f"[dim]{escape(message)}[/dim]", soft_wrap=True)
 

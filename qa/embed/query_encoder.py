@@ -44,7 +44,7 @@ class OnnxQueryEncoder:
         OSError / ValueError: the folder is missing or incomplete.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -69,7 +69,7 @@ class OnnxQueryEncoder:
         )
         self._tokenizer = tokenizer
         options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 2
+        options.intra_op_num_threads = threads or os.cpu_count() or 2
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
@@ -124,8 +124,11 @@ class SentenceTransformerQueryEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_query_encoder(folder: Path, model: ModelRef) -> QueryEncoder:
+def load_query_encoder(folder: Path, model: ModelRef, threads: int | None = None) -> QueryEncoder:
     """The ONNX encoder in ``folder`` when it exists for ``model``, else sentence-transformers.
+
+    ``threads``: onnxruntime's intra-op threads (default: every core; a server answering many
+    questions at once does better with 1 per request).
 
     Raises:
         ModelUnavailableError: falling back, and the model cannot be loaded offline.
@@ -141,7 +144,7 @@ def load_query_encoder(folder: Path, model: ModelRef) -> QueryEncoder:
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
             if meta.get("model") == model.name:
-                return OnnxQueryEncoder(folder)
+                return OnnxQueryEncoder(folder, threads)
             reason = f"is for model {meta.get('model')!r}"
         except Exception as exc:  # noqa: BLE001 - any damage means: use the slow path
             reason = f"unusable ({type(exc).__name__})"

@@ -82,13 +82,15 @@ class Searcher:
         filters: Filters | None = None,
         collapse: bool = True,
         min_relevance: float | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> Answer:
         """The ``k`` best passages for ``question`` within ``filters``, best first.
 
         With ``collapse``, copies of one passage (the same text, or a near-duplicate found at
         indexing: wire copy republished elsewhere) are one hit whose ``also_in`` names the
         other copies; ``k`` distinct hits are still returned when the index has them. Hits
-        under ``min_relevance`` are dropped.
+        under ``min_relevance`` are dropped. ``query_vector``: the question already encoded
+        (a server batching the questions that arrive together).
 
         Raises:
             BadInputError: an empty question, or an unknown mode or fusion.
@@ -98,7 +100,8 @@ class Searcher:
             raise BadInputError("the question is empty", 'Ask something, e.g. qa ask "who won?"')
         mode, fusion = _choice(Mode, mode), _choice(Fusion, fusion)
         filters = filters or Filters()
-        query_vector = self.encoder.encode([question])[0]
+        if query_vector is None:
+            query_vector = self.encoder.encode([question])[0]
         self.store.conn.execute("BEGIN")  # one snapshot for the whole search
         try:
             allowed = self._scope(filters)
