@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from qa.ingest.text import Article, decode_text, find_date, looks_binary, parse_article
+from qa.ingest.article import Article
+from qa.ingest.dates import find_date
+from qa.ingest.decode import decode_text, looks_binary
+from qa.ingest.junk import RULES, junk_rule
+from qa.ingest.outlet import find_outlet
+from qa.ingest.paragraphs import normalise_lines, paragraphs
+from qa.ingest.text import parse_article
 
 DATA = Path(__file__).parents[1] / "data"
 BBC = Path(__file__).parents[2] / "shared" / "corpora" / "bbc"
@@ -285,15 +291,144 @@ def test_nbsp_and_unicode_spaces_normalised() -> None:
 
 
 @pytest.mark.skipif(not BBC.is_dir(), reason="shared BBC corpus not available")
-def test_bbc_corpus_parses_fast() -> None:
+def test_bbc_corpus_parses_fast_and_no_junk_rule_fires() -> None:
     files = sorted(BBC.glob("*/*.txt"))
     assert len(files) >= 2000
+    junk_names = {rule.name for rule in RULES} | {"media-label"}
+    fired: list[tuple[str, str]] = []
     started = time.perf_counter()
     for path in files:
         text = decode_text(path.read_bytes())
-        article = parse_article(text, path.suffix)
+        dropped: list[tuple[str, str]] = []
+        article = parse_article(text, path.suffix, dropped=dropped)
         first_line = " ".join(text.strip().splitlines()[0].split())
         assert article.meta.title == first_line, path
         assert article.paragraphs, path
         assert first_line not in article.paragraphs, path
-    assert time.perf_counter() - started < 15
+        fired += [(reason, par) for reason, par in dropped if reason in junk_names]
+    assert time.perf_counter() - started < 20
+    # BBC files hold no page junk: a junk rule may only drop text-free lines ('.')
+    assert all(reason == "no-text" for reason, _ in fired), fired
+
+
+@pytest.mark.skipif(not BBC.is_dir(), reason="shared BBC corpus not available")
+def test_bbc_lead_without_full_stop_is_kept() -> None:
+    path = BBC / "business" / "071.txt"
+    lead = "Japanese brewers are increasingly making money from beer-flavoured drinks rather than beer itself"
+    assert lead in decode_text(path.read_bytes())
+    article = parse_article(decode_text(path.read_bytes()))
+    assert article.paragraphs[0] == lead
+
+
+# --------------------------------------------------------------------------- rules on other outlets' text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Sign up for our free newsletter", "paywall-blurb"),
+        ("Subscribe to our daily newsletter for the latest headlines.", "paywall-blurb"),
+        ("This article is for subscribers only.", "paywall-blurb"),
+        ("Log in or register to continue reading.", "paywall-blurb"),
+        ("The Daily Planet app offers a selection of our reporting; the full edition is in print.",
+         "paywall-blurb"),
+        ("Please contact us for subscription options.", "paywall-blurb"),
+        ("Privacy Policy", "ui-label"),
+        ("Log Out", "ui-label"),
+        ("Share on Facebook", "ui-label"),
+        ("12 Comments", "ui-label"),
+        ("Home > World > Europe", "breadcrumb"),
+        ("We use cookies to give you the best experience. By continuing you agree.", "cookie-notice"),
+        ("© 2021 Example Media Group", "copyright"),
+        ("Copyright 2019 The Example Post", "copyright"),
+        ("Editing by Jane Roe and John Poe", "credit"),
+        ("Read more: Floods hit the north again", "read-more"),
+        ("A rescue worker carries a child. Photo: Jan Novak / AFP", "caption"),
+        ("icon-facebook icon-twitter icon-mail fa-print", "menu"),
+        ("03:12", "player-time"),
+        ("• • •", "no-text"),
+    ],
+)
+def test_junk_rules_on_other_outlets_furniture(text: str, rule: str) -> None:
+    assert junk_rule(text) == rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AOL lost 464,000 subscribers in the fourth quarter, the company said.",
+        "The service had 2 million subscribers by March, up from 1.5 million a year earlier.",
+        "Copyright law must change to protect musicians, the report argues.",
+        "The company said it would stop using cookies to track visitors from next year.",
+        "Police released a photo: a man in a grey coat leaving the bank at 9pm.",
+        "The website contains details of every candidate standing in the election.",
+        "Share prices rose sharply on Monday after the results were announced.",
+        "Register offices will open on Saturdays from next month, the council said.",
+        "The service offers some discounts to pensioners who travel off-peak.",
+        "The app offers a selection of recipes chosen by the chef.",
+    ],
+)
+def test_news_sentences_are_not_junk(text: str) -> None:
+    assert junk_rule(text) is None
+
+
+@pytest.mark.parametrize(
+    ("blurb", "outlet"),
+    [
+        ("Example Times website contains only a portion of its reports, in summarized form.",
+         "Example Times"),
+        ("The Daily Planet app offers a selection of our reporting. Subscribe for full access.",
+         "Daily Planet"),
+        ("© 2022 Harbour News Ltd. All rights reserved.", "Harbour News Ltd"),
+        ("Find out more in Example Radio’s interview with the mayor.", "Example Radio"),
+    ],
+)
+def test_outlet_from_self_references(blurb: str, outlet: str) -> None:
+    assert find_outlet(["The council met on Monday to discuss the new budget plan.", blurb]) == outlet
+
+
+@pytest.mark.parametrize(
+    "citation",
+    [
+        "The talks will continue next week, writes Bloomberg.",
+        "According to Reuters, the deal was signed on Friday.",
+        "Additional reporting by Reuters",
+        "Subscribers of the Example Times complained about the price rise, the paper said.",
+    ],
+)
+def test_cited_sources_are_not_the_outlet(citation: str) -> None:
+    assert find_outlet(["The council met on Monday to discuss the new budget plan.", citation]) is None
+
+
+def test_lead_kept_but_repeated_pull_quote_dropped() -> None:
+    lead = "Ministers have agreed a new plan to cut waiting times in hospitals across the country"
+    quote = "“We will not stop until every patient is seen on time”"
+    text = (f"Hospital waits plan agreed\n\n{quote}\n\n{lead}\n\n"
+            "The plan was agreed on Monday. “We will not stop until every patient is seen on time,” "
+            "the health minister said.\n")
+    dropped: list[tuple[str, str]] = []
+    article = parse_article(text, dropped=dropped)
+    assert article.paragraphs[0] == lead
+    assert quote not in article.paragraphs and ("header", quote) in dropped
+
+
+def test_link_row_and_ui_label_are_not_author() -> None:
+    text = ("Storm closes ports along the coast\n\nPrivacy Policy |\n\n"
+            "Ports along the coast were closed on Sunday as the storm moved north.\n\nLog Out\n")
+    article = parse_article(text)
+    assert article.meta.author is None
+    assert article.paragraphs == ["Ports along the coast were closed on Sunday as the storm moved north."]
+
+
+def test_url_with_unclosed_bracket_does_not_raise() -> None:
+    article = parse_article("Title of the story here\n\nhttp://[abc\n\nSome body text that is long enough.\n")
+    assert article.meta.url == "http://[abc" and article.meta.outlet is None
+
+
+@pytest.mark.parametrize("path", all_seeds(), ids=lambda p: p.stem)
+def test_every_seed_paragraph_is_kept_or_has_a_reason(path: Path) -> None:
+    text = decode_text(path.read_bytes())
+    dropped: list[tuple[str, str]] = []
+    article = parse_article(text, path.suffix, dropped=dropped)
+    found = paragraphs(normalise_lines(text))
+    assert sorted(found) == sorted(article.paragraphs + [par for _, par in dropped])

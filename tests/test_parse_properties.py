@@ -8,9 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.ingest.text import parse_article
 from qa.embed.model import resolve_model
+from qa.ingest.paragraphs import normalise_lines
 from qa.ingest.passages import make_passages, token_counter
+from qa.ingest.text import parse_article
 
 MAX = 254
 
@@ -20,7 +21,9 @@ _ALPHABET = st.one_of(
 )
 _WORDS = st.sampled_from(
     ["Kremlin", "said", "Mr.", "U.S.", "7.5", "Photo:", "By", "Title:", "---", "# Head",
-     "cookies", "0:00", "https://x.example/a", "25.01.2023", "icon", "Read more", "\n\n", "\n"]
+     "cookies", "0:00", "https://x.example/a", "25.01.2023", "icon", "Read more", "\n\n", "\n",
+     "http://[x", "Privacy Policy |", "©", "Sign up for our newsletter", "subscribers only", "|",
+     "Log Out", "Tuesday, 1 March"]
 )
 TEXTS = st.one_of(
     st.text(_ALPHABET, max_size=400),
@@ -44,9 +47,15 @@ def count(texts: list[str]) -> list[int]:
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=TEXTS)
 def test_parse_and_passages_never_invent_text(suffix: str, text: str) -> None:
-    article = parse_article(text, suffix)
+    dropped: list[tuple[str, str]] = []
+    article = parse_article(text, suffix, dropped=dropped)
+    source = " ".join(line for line in normalise_lines(text) if line)
     for paragraph in article.paragraphs:
         assert paragraph and paragraph == paragraph.strip() and "\n" not in paragraph
+        if suffix == ".txt":  # markdown markup is removed, plain text only regrouped
+            assert paragraph in source
+    for reason, paragraph in dropped:
+        assert reason and paragraph
     cleaned = " ".join(article.paragraphs)
     passages = make_passages(article.paragraphs, count, MAX)
     if passages:

@@ -182,7 +182,7 @@ def test_over_budget_unsplittable_character_is_dropped() -> None:
     def per_char(texts: list[str]) -> list[int]:
         return [sum(5 if c == "#" else 1 for c in t if not c.isspace()) for t in texts]
 
-    passages = make_passages(["ab#cd"], per_char, 4)
+    passages = make_passages(["ab#cd"], per_char, 4, pack_words=0)
     assert [p.text for p in passages] == ["ab", "cd"]
 
 

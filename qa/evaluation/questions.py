@@ -67,13 +67,20 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def is_hit(hit: Hit, label: LabelledQuestion) -> bool:
-    """Right file (and record), passage of at most 200 words holding one of the phrases."""
-    source = hit.source
-    path = source.path.replace("\\", "/")
+def _same_source(path: str, record: int | None, label: LabelledQuestion) -> bool:
+    path = path.replace("\\", "/")
     if not (path == label.path or path.endswith("/" + label.path.lstrip("/"))):
         return False
-    if label.record is not None and source.record != label.record:
+    return label.record is None or record == label.record
+
+
+def is_hit(hit: Hit, label: LabelledQuestion) -> bool:
+    """Right file (and record), passage of at most 200 words holding one of the phrases.
+
+    A hit shown once for several copies (``also_in``) counts when one of them is the right file.
+    """
+    places = [(hit.source.path, hit.source.record)] + [(c.path, c.record) for c in hit.also_in]
+    if not any(_same_source(path, record, label) for path, record in places):
         return False
     if len(hit.text.split()) > MAX_HIT_WORDS:
         return False
