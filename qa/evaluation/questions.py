@@ -94,6 +94,7 @@ def score_questions(
 ) -> dict[str, Any]:
     """hit@1/3/5, MRR@10 and the misses (question, what came first)."""
     ranks: list[int | None] = []
+    sentences: list[bool] = []  # of the questions answered first: does the answer sentence hold it?
     misses: list[dict[str, Any]] = []
     if progress:
         progress.start(len(labels), f"Questions ({mode})", unit="questions")
@@ -101,6 +102,9 @@ def score_questions(
         hits = searcher.ask(label.question, k=DEPTH, mode=mode, fusion=fusion).hits
         rank = next((h.rank for h in hits if is_hit(h, label)), None)
         ranks.append(rank)
+        if rank == 1:
+            answer = _norm(hits[0].answer)
+            sentences.append(any(_norm(phrase) in answer for phrase in label.any))
         if rank != 1:
             first = hits[0] if hits else None
             misses.append({
@@ -122,6 +126,7 @@ def score_questions(
         "hit@3": sum(r is not None and r <= 3 for r in ranks) / n,
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
         "mrr@10": sum(1 / r for r in ranks if r is not None) / n,
+        "answer_sentence@1": sum(sentences) / max(len(sentences), 1),
         "misses": misses,
     }
 
