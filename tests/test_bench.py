@@ -57,7 +57,8 @@ def test_load_beir_refuses_other_folders(tmp_path):
 def test_bench_json_rows_for_every_mode(beir_dir, tmp_path):
     result = CliRunner().invoke(
         app,
-        ["bench", str(beir_dir), "--mode", "all", "--json", "--index-dir", str(tmp_path / "ix")],
+        ["bench", str(beir_dir), "--mode", "all", "--json", "--index-dir", str(tmp_path / "ix"),
+         "--model", "hashing"],  # the plumbing, not the model, is the point here
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -70,3 +71,45 @@ def test_bench_json_rows_for_every_mode(beir_dir, tmp_path):
         assert row["recall@10"] == 1.0
         assert row["mrr@10"] == pytest.approx(1.0)
         assert row["ndcg@10"] == pytest.approx(1.0)
+
+
+QUESTIONS = [
+    {"question": "Abrams tanks will burn", "path": "data/anadolu-kremlin-no-prospects-for-peace-talks.txt",
+     "any": ["will burn as other tanks"], "split": "dev"},
+    {"question": "Doomsday Clock alarming", "path": "anadolu-kremlin-no-prospects-for-peace-talks.txt",
+     "any": ["Doomsday Clock"], "split": "test"},
+    {"question": "tanks", "path": "data/no-such-file.txt", "any": ["tanks"], "split": "dev"},
+]
+
+
+def test_question_bench_scores_labelled_questions(tmp_path):
+    from conftest import DATA
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in QUESTIONS) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["bench", str(questions), "--corpus", str(DATA), "--model", "hashing", "--json",
+              "--index-dir", str(tmp_path / "ix")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout.splitlines()[0])
+    assert {"questions", "hit@1", "hit@3", "hit@5", "mrr@10", "misses"} <= set(row)
+    assert row["questions"] == 3
+    # the third question names a file that is not indexed: it can never be a hit
+    assert row["hit@5"] <= 2 / 3
+    assert any(m["question"] == "tanks" and m["rank"] is None for m in row["misses"])
+    dev = CliRunner().invoke(
+        app, ["bench", str(questions), "--split", "test", "--json", "--index-dir", str(tmp_path / "ix")],
+        catch_exceptions=False,
+    )
+    assert json.loads(dev.stdout.splitlines()[0])["questions"] == 1
+
+
+@pytest.mark.parametrize("line", ["{broken", '{"question": "x"}', '{"question": "x", "path": "p", "any": 3}'])
+def test_question_bench_rejects_malformed_lines_in_one_line(tmp_path, line):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(line + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["bench", str(questions), "--index-dir", str(tmp_path / "ix")])
+    assert result.exit_code == 1
+    assert "q.jsonl:1" in result.stderr and len(result.stderr.strip().splitlines()) == 1

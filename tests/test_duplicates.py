@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from qa.cli.app import app
 from qa.index.duplicates import jaccard, shingles
-from tests.conftest import DATA
+from conftest import DATA
 
 runner = CliRunner()
 STORY = DATA / "anadolu-kremlin-no-prospects-for-peace-talks.txt"

@@ -116,6 +116,7 @@ def test_export_replaces_an_existing_folder(passage_encoder: Any, tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["enc"]
 
 
+@pytest.mark.slow  # 119 texts through two encoders: ~17 s
 def test_onnx_query_encoder_matches_sentence_transformers(
     onnx_folder: Path, st_model: Any, varied_texts: list[str]
 ) -> None:
@@ -142,6 +143,7 @@ def test_onnx_query_encoder_truncates_like_sentence_transformers(onnx_folder: Pa
     assert encoder.encode([]).shape == (0, 384)
 
 
+@pytest.mark.slow  # the whole fp32 reference model run: ~8 s
 def test_passage_vectors_match_fp32_sentence_transformers(
     passage_encoder: Any, st_model: Any, varied_texts: list[str]
 ) -> None:

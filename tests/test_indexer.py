@@ -30,10 +30,24 @@ def corpus_and_index(tmp_path_factory):
     return corpus, index_dir, first
 
 
+def expected_passages(folder: Path) -> int:
+    """Passages the seed articles make: parse each, cut it as the indexer does."""
+    from qa.embed.model import resolve_model
+    from qa.ingest.passages import make_passages, token_counter
+    from qa.ingest.text import decode_text, parse_article
+
+    ref = resolve_model(None)
+    count = token_counter(ref.tokenizer_file)
+    return sum(
+        len(make_passages(parse_article(decode_text(f.read_bytes())).paragraphs, count, ref.max_seq_length - 2))
+        for f in sorted(folder.glob("*.txt"))
+    )
+
+
 def test_first_run_adds_everything(corpus_and_index):
     _, index_dir, first = corpus_and_index
     assert len(first.added) == 5 and not first.updated and not first.removed
-    assert first.embedded == first.passages > 50
+    assert first.embedded == first.passages == expected_passages(DATA)
     manifest = json.loads((index_dir / "manifest.json").read_text())
     assert manifest["model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli.app import app
-from tests.conftest import DATA
+from conftest import DATA
 
 runner = CliRunner()
 QUESTIONS = [

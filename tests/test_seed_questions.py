@@ -6,6 +6,8 @@ passage (or a tuple of phrases where two paragraphs answer the question equally 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 CASES = [
@@ -93,3 +95,15 @@ def test_answer_sentence_holds_the_phrase(searcher, question, file_part, phrase)
     assert hit.answer in hit.text
     phrases = (phrase,) if isinstance(phrase, str) else phrase
     assert any(p in hit.answer for p in phrases), f"answer {hit.answer!r}"
+
+
+def test_paraphrased_dev_questions_rank_the_answer_high(searcher):
+    """The dev split of bench/questions/seeds.jsonl (asked in users' own words): the right
+    passage first for most, in the top 3 for nearly all (measured 0.73 / 0.93 when written)."""
+    from qa.evaluation.questions import load_questions, score_questions
+    from qa.search.modes import Fusion, Mode
+
+    labels = load_questions(Path(__file__).resolve().parents[1] / "bench/questions/seeds.jsonl", "dev")
+    scores = score_questions(searcher, labels, Mode.HYBRID, Fusion.CONVEX)
+    assert scores["questions"] == 41
+    assert scores["hit@1"] >= 0.65 and scores["hit@3"] >= 0.85, scores["misses"]

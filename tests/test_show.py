@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli.app import app
-from tests.conftest import DATA
+from conftest import DATA
 
 runner = CliRunner()
 STORY = DATA / "anadolu-kremlin-no-prospects-for-peace-talks.txt"
