@@ -30,7 +30,7 @@ from qa.search.relevance import (  # noqa: E402
     FEATURES, MODEL_FILE, QUESTION_INPUTS, features, question_signals, term_coverage,
 )  # noqa: E402
 from qa.search.searcher import Searcher  # noqa: E402
-from qa.search.terms import content_terms  # noqa: E402
+from qa.search.terms import content_terms, stems_of  # noqa: E402
 
 K = 5
 
@@ -47,7 +47,7 @@ def hit_features(searcher: Searcher, question: str, hits) -> list[np.ndarray]:
         spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
         sv = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
         _, _, sent = pick_sentence(row.text, spans, sv, q, terms)
-        out.append(features(float(c), sent, term_coverage(row.text, terms)))
+        out.append(features(float(c), sent, term_coverage(stems_of(row.text), terms)))
     return out, question_signals(question, terms, searcher.store.mentions)
 
 

@@ -119,8 +119,13 @@ def index(
         ),
     ] = None,
     index_type: Annotated[
-        IndexType, typer.Option("--index-type", help="Vector index: auto picks by size.")
-    ] = IndexType.AUTO,
+        Optional[IndexType],
+        typer.Option(
+            "--index-type",
+            help="Vector index: auto picks flat, hnsw or ivfpq by size [default: keep the "
+            "index's current choice; auto for a new index].",
+        ),
+    ] = None,
     device: Annotated[
         Device, typer.Option("--device", help="Where to embed: auto picks a GPU when there is one.")
     ] = Device.AUTO,
@@ -338,7 +343,7 @@ def sources(
         sys.stdout.write(json.dumps([article_to_dict(a) for a in articles], ensure_ascii=False))
         sys.stdout.write("\n")
     else:
-        out.print(f"Index: {index_dir}/", style="dim")
+        out.print(f"Index: {index_dir}/ ({vectors_line(index_dir)})", style="dim", soft_wrap=True)
         out.print(sources_to_text(articles), soft_wrap=True)
 
 
@@ -434,6 +439,19 @@ from qa.interfaces import cli_commands as _interfaces  # noqa: E402  (frameworks
 app.command()(_interfaces.shell)
 app.command()(_interfaces.serve)
 app.command()(_interfaces.mcp)
+
+
+def vectors_line(index_dir: Path) -> str:
+    """What `qa sources` says of the vector index: its type, parameters and why."""
+    from qa.index.layout import read_manifest
+    from qa.index.index_types import VectorPlan
+    from qa.index.layout import IndexLayout
+
+    info = read_manifest(IndexLayout(index_dir)).get("vectors")
+    try:
+        return "vectors: " + VectorPlan.from_info(info).summary() if info else "vectors: none yet"
+    except (KeyError, TypeError, ValueError):
+        return "vectors: unknown"
 
 
 def _note(message: str) -> None:

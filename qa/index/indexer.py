@@ -23,7 +23,7 @@ from qa.embed.factory import passage_encoder
 from qa.embed.model import HASHING, ModelRef, resolve_model
 from qa.embed.query_encoder import ENCODER_FILE
 from qa.errors import BadInputError, IndexError_
-from qa.index.layout import IndexLayout
+from qa.index.layout import IndexLayout, read_manifest
 from qa.index.lock import writer_lock
 from qa.index.store import NewArticle, NewPassage, Store, dumps_manifest
 from qa.index.index_types import IndexType
@@ -140,7 +140,7 @@ def run_index(
     progress: Progress,
     rebuild: bool = False,
     options: ReadOptions | None = None,
-    index_type: IndexType = IndexType.AUTO,
+    index_type: IndexType | None = None,
     embedding: Embedding | None = None,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the files under ``paths``.
@@ -188,12 +188,12 @@ def index_documents(
         gone = [p for p, (root, _) in known.items() if root in roots and p not in wanted]
         return jobs, sorted(gone)
 
-    return _run(index_dir, model, progress, False, collect, IndexType.AUTO, Embedding())
+    return _run(index_dir, model, progress, False, collect, None, Embedding())
 
 
 def _run(
     index_dir: Path, model: str | None, progress: Progress, rebuild: bool, collect: Collect,
-    index_type: IndexType, embedding: Embedding,
+    index_type: IndexType | None, embedding: Embedding,
 ) -> IndexReport:
     started = time.perf_counter()
     with writer_lock(index_dir):  # before opening: --rebuild may move a damaged database aside
@@ -208,7 +208,7 @@ def _run(
 
 def _index_locked(
     store: Store, model: str | None, progress: Progress, rebuild: bool, collect: Collect,
-    index_type: IndexType, embedding: Embedding,
+    index_type: IndexType | None, embedding: Embedding,
 ) -> IndexReport:
     meta = store.meta()
     ref = resolve_model(model or meta.get("model"))
@@ -509,17 +509,8 @@ def _new_article(article: Article, passages: list[Passage], model: str) -> NewAr
     )
 
 
-def read_manifest(layout: IndexLayout) -> dict[str, Any]:
-    """manifest.json of an index folder ({} when missing or unreadable)."""
-    try:
-        data = json.loads(layout.manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _write_derived(
-    store: Store, index_type: IndexType, notice: Callable[[str], None], update: bool = True
+    store: Store, index_type: IndexType | None, notice: Callable[[str], None], update: bool = True
 ) -> None:
     """The vector index (updated in place where it can be, built anew on --rebuild) and
     manifest.json."""

@@ -12,9 +12,11 @@ Every other module asks an :class:`IndexLayout` for these paths.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DIR = "index"
 ENV_VAR = "QA_INDEX_DIR"
@@ -84,3 +86,12 @@ def find_index_dir(explicit: Path | None, cwd: Path | None = None) -> Path:
         if IndexLayout(candidate).holds_index():
             return candidate if folder != here else Path(DEFAULT_DIR)
     return Path(DEFAULT_DIR)
+
+
+def read_manifest(layout: IndexLayout) -> dict[str, Any]:
+    """manifest.json of an index folder ({} when missing or unreadable)."""
+    try:
+        data = json.loads(layout.manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

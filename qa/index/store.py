@@ -12,8 +12,9 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE INDEX IF NOT EXISTS passages_sha ON passages(text_sha);
+CREATE INDEX IF NOT EXISTS passages_dup ON passages(dup_of) WHERE dup_of IS NOT NULL;
 CREATE TABLE IF NOT EXISTS embeddings (
     text_sha BLOB PRIMARY KEY,
     vector BLOB NOT NULL,
@@ -376,21 +378,27 @@ class Store:
         return [r[0] for r in rows]
 
     def lexical(
-        self, match: str, limit: int, where: str = "1", args: Sequence[Any] = ()
+        self, match: str, limit: int, scope: Collection[int] | None = None
     ) -> list[tuple[int, float]]:
         """FTS5 BM25 search: (passage id, bm25 score, higher is better), best first.
 
-        ``where`` restricts the candidates to passages of matching articles before ranking.
+        ``scope``: only these passage ids compete; the best ``limit`` of the scope come back
+        however small it is. (FTS5 ranks every match to sort them anyway, so the scope is
+        applied while reading the ranked rows: cheaper than a rowid constraint, which makes
+        FTS5 look every scoped row up on its own.)
         """
-        scoped = "" if where == "1" else (
-            f" AND rowid IN (SELECT p.id FROM {_PASSAGE_JOIN} WHERE {where})"
-        )
-        rows = self.conn.execute(
-            "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts "
-            f"WHERE passages_fts MATCH ?{scoped} ORDER BY score DESC LIMIT ?",
-            (match, *args, limit),
-        )
-        return [(int(rowid), float(score)) for rowid, score in rows]
+        sql = "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score DESC"
+        if scope is None:
+            rows = self.conn.execute(sql + " LIMIT ?", (match, limit))
+            return [(int(rowid), float(score)) for rowid, score in rows]
+        wanted = scope if isinstance(scope, (set, frozenset)) else set(scope)
+        found: list[tuple[int, float]] = []
+        for rowid, score in self.conn.execute(sql, (match,)):
+            if rowid in wanted:
+                found.append((int(rowid), float(score)))
+                if len(found) == limit:
+                    break
+        return found
 
     def mentions(self, word: str) -> bool:
         """Whether any passage (or title) contains this word, as the BM25 index tokenises it."""
@@ -522,8 +530,13 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _path_matches(path: str, pattern: str) -> bool:
     """SQL ``qa_path_matches(path, regex)``: the regex against the path as qa prints it, or as stored."""
-    regex = re.compile(pattern)
+    regex = _compiled(pattern)
     return bool(regex.match(display_path(path)) or regex.match(path))
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def damaged_database(path: Path, detail: object) -> IndexError_:

@@ -104,6 +104,9 @@ def write_index(index: faiss.Index, index_dir: Path, generation: int) -> Path:
     os.close(fd)
     try:
         faiss.write_index(index, tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the index from other users
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

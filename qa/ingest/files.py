@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from qa.errors import BadInputError
@@ -65,7 +66,15 @@ def _walk(root: str) -> list[str]:
 def display_path(path: str) -> str:
     """``path`` relative to the working directory when it lies below it, else absolute."""
     try:
-        rel = os.path.relpath(path)
+        return _relative(path, os.getcwd())
+    except OSError:  # the working directory is gone
+        return path
+
+
+@lru_cache(maxsize=65536)
+def _relative(path: str, cwd: str) -> str:
+    try:
+        rel = os.path.relpath(path, cwd)
     except ValueError:
         return path
     return path if rel.startswith("..") else rel

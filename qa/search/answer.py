@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.search.terms import stem, words
+from qa.search.terms import stem, stems_of
 
 OVERLAP_WEIGHT = 0.3
 
@@ -15,6 +15,7 @@ def pick_sentence(
     sentence_vectors: np.ndarray,
     query_vector: np.ndarray,
     query_terms: list[str],
+    sentence_stems: list[set[str]] | None = None,
 ) -> tuple[int, int, float]:
     """The (start, end) span of the best answer sentence in ``text``, and its cosine.
 
@@ -28,6 +29,7 @@ def pick_sentence(
         sentence_vectors: (n, dim) normalised sentence vectors, same order as ``spans``.
         query_vector: (dim,) normalised question vector.
         query_terms: the question's content terms.
+        sentence_stems: the stemmed words of each sentence, when the caller has them.
     """
     if len(spans) == 0:
         return 0, len(text), 0.0
@@ -35,8 +37,9 @@ def pick_sentence(
     scores = cosines.copy()
     wanted = {stem(t) for t in query_terms}
     if wanted:
-        for i, (start, end) in enumerate(spans):
-            found = {stem(w) for w in words(text[start:end])} & wanted
-            scores[i] += OVERLAP_WEIGHT * len(found) / len(wanted)
+        if sentence_stems is None:
+            sentence_stems = [stems_of(text[start:end]) for start, end in spans]
+        for i, found in enumerate(sentence_stems):
+            scores[i] += OVERLAP_WEIGHT * len(found & wanted) / len(wanted)
     best = int(np.argmax(scores))
     return int(spans[best][0]), int(spans[best][1]), float(cosines.max())

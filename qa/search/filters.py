@@ -168,7 +168,9 @@ class Filters:
             dated = " AND ".join(bounds)
             parts.append(f"(a.date IS NULL OR ({dated}))" if self.undated else f"({dated})")
         if self.path:
-            parts.append("(" + " OR ".join("qa_path_matches(f.path, ?)" for _ in self.path) + ")")
+            matches = " OR ".join("qa_path_matches(path, ?)" for _ in self.path)
+            # over files, once per question: not once per passage row
+            parts.append(f"a.file_id IN (SELECT id FROM files WHERE {matches})")
             args.extend(f"^(?:{glob_regex(p)})$" for p in self.path)
         return (" AND ".join(parts) or "1"), args
 

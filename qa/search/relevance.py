@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.search.terms import stem, words
+from qa.search.terms import stem
 
 FEATURES = ("passage_cosine", "sentence_cosine", "term_coverage")
 QUESTION_INPUTS = ("best_hit_logit", "unknown_names", "missing_terms")
@@ -93,12 +93,12 @@ def model() -> RelevanceModel:
     )
 
 
-def term_coverage(text: str, terms: list[str]) -> float:
-    """Share of the question's content terms (stemmed) that occur in ``text``."""
+def term_coverage(text_stems: set[str], terms: list[str]) -> float:
+    """Share of the question's content terms (stemmed) among the stems of a text."""
     wanted = {stem(t) for t in terms}
     if not wanted:
         return 0.0
-    return len(wanted & {stem(w) for w in words(text)}) / len(wanted)
+    return len(wanted & text_stems) / len(wanted)
 
 
 def names(question: str) -> list[str]:

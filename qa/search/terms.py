@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
@@ -32,6 +33,7 @@ def content_terms(text: str) -> list[str]:
     return kept or all_words
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English stem, enough to match 'tanks'/'tank' or 'talks'/'talked' when highlighting."""
     word = word.lower().replace("’", "'")
@@ -41,6 +43,11 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+def stems_of(text: str) -> set[str]:
+    """The stems of the words of ``text``."""
+    return {stem(w) for w in words(text)}
 
 
 def fts_query(text: str) -> str | None:
