@@ -153,3 +153,19 @@ def test_relevance_is_a_probability_and_min_relevance_drops_hits(seed_index_dir)
         r["passage_id"] for r in obj["results"] if r["relevance"] >= cut
     ]
     assert [r["rank"] for r in kept] == list(range(1, len(kept) + 1))
+
+
+def test_common_terms_are_left_out_only_past_the_postings_budget(seed_index_dir, monkeypatch):
+    import qa.search.searcher as searcher_module
+    from qa.search.searcher import Searcher
+
+    searcher = Searcher(seed_index_dir, None, notice=lambda m: None)
+    try:
+        terms = ["peskov", "tanks", "kremlin", "abrams"]
+        assert searcher._affordable(terms) == terms  # a small archive: every term counts
+        monkeypatch.setattr(searcher_module, "POSTINGS_BUDGET", 1)
+        kept = searcher._affordable(terms)
+        df = {t: searcher.store.document_frequency(t) for t in terms}
+        assert kept == sorted(terms, key=lambda t: df[t])[:2]  # the two rarest always stay
+    finally:
+        searcher.close()

@@ -400,6 +400,14 @@ class Store:
                     break
         return found
 
+    def document_frequency(self, word: str) -> int:
+        """How many passages contain this word, as the BM25 index tokenises it."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
+            ('"' + word.replace('"', '""') + '"',),
+        ).fetchone()
+        return int(row[0])
+
     def mentions(self, word: str) -> bool:
         """Whether any passage (or title) contains this word, as the BM25 index tokenises it."""
         row = self.conn.execute(

@@ -36,6 +36,7 @@ CANDIDATES = 100  # how deep each side of a hybrid search looks
 DENSE_WEIGHT = 0.6
 SENTENCE_WEIGHT = 1.0
 MAX_QUERY_TERMS = 64
+POSTINGS_BUDGET = 50_000  # matching rows BM25 may score per question (large archives)
 
 
 class Searcher:
@@ -59,6 +60,7 @@ class Searcher:
         self.dim = int(meta["dimension"])
         self._encoder: QueryEncoder | None = None
         self._faiss: tuple[int, VectorIndex] | None = None
+        self._df: tuple[int, dict[str, int]] = (-1, {})  # document frequencies, per generation
 
     def close(self) -> None:
         self.store.close()
@@ -246,10 +248,36 @@ class Searcher:
     def _lexical(
         self, question: str, depth: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
-        match = fts_query(" ".join(content_terms(question)[:MAX_QUERY_TERMS]))
+        terms = self._affordable(content_terms(question)[:MAX_QUERY_TERMS])
+        match = fts_query(" ".join(terms))
         if not match:
             return []
         return self.store.lexical(match, depth, None if allowed is None else set(allowed.tolist()))
+
+    def _affordable(self, terms: list[str]) -> list[str]:
+        """The question's terms, rarest first, while their postings fit :data:`POSTINGS_BUDGET`.
+
+        FTS5 scores every passage matching any term before it can sort; on a large archive a
+        common word ("said", "government") matches hundreds of thousands. Such a word carries
+        little BM25 weight (low IDF), so it is left out once the rarer words already cost the
+        budget; the two rarest always stay. Archives under the budget are unaffected.
+        """
+        if len(terms) <= 2 or self.store.counts()[1] <= POSTINGS_BUDGET:
+            return terms
+        generation = self.store.generation
+        if self._df[0] != generation:
+            self._df = (generation, {})
+        cache = self._df[1]
+        for term in terms:
+            if term not in cache:
+                cache[term] = self.store.document_frequency(term)
+        kept, total = [], 0
+        for term in sorted(terms, key=lambda t: cache[t]):
+            if len(kept) >= 2 and total + cache[term] > POSTINGS_BUDGET:
+                break
+            kept.append(term)
+            total += cache[term]
+        return kept
 
     def _vector_index(self) -> VectorIndex:
         generation = self.store.generation
