@@ -22,7 +22,9 @@ NO_MATCH_LINE = "Nothing in the index answers this closely; the nearest passages
 
 
 def answer_to_text(answer: Answer, wrap_width: bool = True) -> Group | Text:
-    """Rank, relevance, outlet · date · title, where, passage with the answer in bold.
+    """Rank, relevance, outlet · date · title, where; then the paragraph holding the answer
+    sentence, the sentence in bold (and marked with » for pipes, where bold is lost). A passage
+    packs neighbouring paragraphs: the others are counted, and `qa show` or --json has them.
 
     Args:
         wrap_width: True for a terminal (passages wrap, indented); False for a pipe or file
@@ -43,16 +45,34 @@ def answer_to_text(answer: Answer, wrap_width: bool = True) -> Group | Text:
         where = Text(where_text(hit), style="green")
         if hit.also_in:
             where.append("  also in: " + "; ".join(_copy_text(c) for c in hit.also_in), style="dim")
-        body = Text(hit.text, style="dim" if answer.no_match else "")
-        body.stylize(ANSWER_STYLE, hit.answer_start, hit.answer_start + len(hit.answer))
-        for start, end in term_spans(hit.text, terms):
-            body.stylize(TERM_STYLE, start, end)
+        body = _answer_paragraph(hit, terms, answer.no_match, marked=not wrap_width)
         if wrap_width:
             blocks.append(Group(heading, Padding(Group(where, body), (0, 0, 1, 3), expand=False)))
         else:
-            body = Text("\n   ").join(body.split("\n"))  # folded headings: keep the indent
+            body = Text("\n   ").join(body.split("\n"))
             blocks.append(Group(heading, Text("   ") + where, Text("   ") + body, Text("")))
     return Group(*blocks)
+
+
+def _answer_paragraph(hit: Hit, terms: list[str], dim: bool, marked: bool) -> Text:
+    """The line of the passage that holds the answer sentence, styled; others counted."""
+    start = hit.text.rfind("\n", 0, hit.answer_start) + 1
+    end = hit.text.find("\n", hit.answer_start + len(hit.answer))
+    end = len(hit.text) if end < 0 else end
+    line = hit.text[start:end]
+    a, b = hit.answer_start - start, hit.answer_start - start + len(hit.answer)
+    if marked:
+        line = f"{line[:a]}»{line[a:b]}«{line[b:]}"
+        a, b = a + 1, b + 1
+    body = Text(line, style="dim" if dim else "")
+    body.stylize(ANSWER_STYLE, a, b)
+    for s, e in term_spans(line, terms):
+        body.stylize(TERM_STYLE, s, e)
+    others = hit.text.count("\n") - line.count("\n")
+    if others:
+        body.append(f"\n(+{others} more paragraph{'s' if others > 1 else ''} in this passage: "
+                    f"qa show {hit.source.ref})", style="dim")
+    return body
 
 
 def where_text(hit: Hit) -> str:
