@@ -34,6 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.index.layout import IndexLayout, read_manifest  # noqa: E402
 BBC = ROOT.parent / "shared" / "corpora" / "bbc"
 QA = [sys.executable, "-m", "qa"]
 QUESTION = "what did Peskov say about tanks"
@@ -86,7 +89,7 @@ def index_bbc(tmp: Path) -> tuple[Path, float, int]:
     subprocess.run([*QA, "index", str(BBC), "--index-dir", str(index_dir)], check=True,
                    capture_output=True, cwd=ROOT)
     elapsed = time.perf_counter() - start
-    passages = json.loads((index_dir / "manifest.json").read_text())["passages"]
+    passages = read_manifest(IndexLayout(index_dir))["passages"]
     return index_dir, elapsed, passages
 
 
@@ -108,7 +111,7 @@ def encoder_speed(index_dir: Path, sample: int, runs: int) -> EncoderRace:
     from qa.embed.model import resolve_model
     from qa.ingest.passages import split_sentences
 
-    conn = sqlite3.connect(index_dir / "qa.sqlite")
+    conn = sqlite3.connect(IndexLayout(index_dir).db)
     texts = [t for (t,) in conn.execute("SELECT DISTINCT text FROM passages")]
     random.Random(0).shuffle(texts)
     texts = texts[:sample]

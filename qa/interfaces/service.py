@@ -271,18 +271,18 @@ class SharedEncoder:
         self._encoder = encoder
         self._max_batch = max_batch
         self._cond = threading.Condition()
-        self._waiting: list[_Job] = []
+        self._waiting: list[_Encoding] = []
         self._busy = False
 
     def encode_one(self, text: str) -> Any:
         """The (dim,) vector of ``text``, encoded in one batch with concurrent callers'."""
-        return self._run(_Job(text)).vector
+        return self._run(_Encoding(text)).vector
 
     def encode(self, texts: list[str]) -> Any:
         """(n, dim) vectors, each batched with concurrent callers'."""
         return self._run_many(texts)
 
-    def _run(self, job: _Job) -> _Job:
+    def _run(self, job: _Encoding) -> _Encoding:
         with self._cond:
             self._waiting.append(job)
             while not job.done:
@@ -306,19 +306,19 @@ class SharedEncoder:
     def _run_many(self, texts: list[str]) -> Any:
         import numpy as np
 
-        jobs = [self._run(_Job(t)) for t in texts]
+        jobs = [self._run(_Encoding(t)) for t in texts]
         return np.stack([j.vector for j in jobs]) if jobs else self._encoder.encode([])
 
 
 @dataclass
-class _Job:
+class _Encoding:
     text: str
     vector: Any = None
     error: BaseException | None = None
     done: bool = False
 
 
-def _encode_batch(encoder: Any, batch: list[_Job]) -> None:
+def _encode_batch(encoder: Any, batch: list[_Encoding]) -> None:
     try:
         vectors = encoder.encode([job.text for job in batch])
     except BaseException as exc:  # every waiting thread hears of it, not just the leader
