@@ -174,9 +174,10 @@ def _embedding(device: Device, ray: str | None, workers: int, batch_size: int | 
     from qa.index.indexer import Embedding
 
     if ray is None:
-        from qa.embed.devices import resolve_device
+        if device in (Device.CUDA, Device.MPS):  # asked for: fail here, not mid-run
+            from qa.embed.devices import resolve_device
 
-        resolve_device(device)  # cuda without a GPU fails here, not mid-run
+            resolve_device(device)  # imports torch: only when a GPU was asked for
         return Embedding(device.value, None, workers, batch_size)
     from qa.embed.ray_embed import check_address, ray_available
 
