@@ -341,11 +341,13 @@ def bbc_subset(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bbc_reference(seed_index_dir, bbc_subset, tmp_path_factory):
-    """Seeds, then the BBC subset, indexed without interruption: (workdir, before, after)."""
+def bbc_reference(real_seed_index_dir, bbc_subset, tmp_path_factory):
+    """Seeds, then the BBC subset, indexed without interruption: (workdir, before, after).
+
+    The real model: these tests need embedding to take long enough to be interrupted."""
     work = tmp_path_factory.mktemp("reference")
     index_dir = work / "index"
-    shutil.copytree(seed_index_dir, index_dir)
+    shutil.copytree(real_seed_index_dir, index_dir)
     before = cli_state(index_dir, work)
     started = time.monotonic()
     done = run_qa("index", str(bbc_subset), "--index-dir", str(index_dir), cwd=work)
@@ -362,11 +364,11 @@ def start_index(subset: Path, index_dir: Path, cwd: Path) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_sigkill_at_any_moment_leaves_last_complete_state(
-    seed_index_dir, bbc_subset, bbc_reference, tmp_path
+    real_seed_index_dir, bbc_subset, bbc_reference, tmp_path
 ):
     """Killed while loading, while embedding, as embedding ends, just after the commit."""
     index_dir = tmp_path / "index"
-    shutil.copytree(seed_index_dir, index_dir)
+    shutil.copytree(real_seed_index_dir, index_dir)
     before, after = bbc_reference["before"], bbc_reference["after"]
     seed_embeddings, all_embeddings = embeddings_count(index_dir), bbc_reference["embeddings"]
     seed_generation = generation(index_dir)
@@ -416,9 +418,9 @@ def sqlite_is_sound(index_dir: Path) -> bool:
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_cleanly_with_130(seed_index_dir, bbc_subset, bbc_reference, tmp_path):
+def test_ctrl_c_stops_cleanly_with_130(real_seed_index_dir, bbc_subset, bbc_reference, tmp_path):
     index_dir = tmp_path / "index"
-    shutil.copytree(seed_index_dir, index_dir)
+    shutil.copytree(real_seed_index_dir, index_dir)
     seed_embeddings = embeddings_count(index_dir)
     proc = start_index(bbc_subset, index_dir, tmp_path)
     assert wait_for(lambda: embeddings_count(index_dir) > seed_embeddings, proc)
@@ -432,10 +434,10 @@ def test_ctrl_c_stops_cleanly_with_130(seed_index_dir, bbc_subset, bbc_reference
 
 
 @pytest.mark.slow
-def test_two_writers_and_a_reader_on_one_index(seed_index_dir, bbc_subset, bbc_reference, tmp_path):
+def test_two_writers_and_a_reader_on_one_index(real_seed_index_dir, bbc_subset, bbc_reference, tmp_path):
     """A second `qa index` fails on the lock; `qa ask` meanwhile sees the last commit."""
     index_dir = tmp_path / "index"
-    shutil.copytree(seed_index_dir, index_dir)
+    shutil.copytree(real_seed_index_dir, index_dir)
     seed_embeddings = embeddings_count(index_dir)
     first = start_index(bbc_subset, index_dir, tmp_path)
     holds_lock = lambda: (index_dir / ".lock").read_text().strip() == str(first.pid)  # noqa: E731
