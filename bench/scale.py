@@ -324,7 +324,6 @@ def crossover(sizes: list[int], dim: int = 384, seed: int = 0) -> list[dict]:
     Clustered random unit vectors; the re-rank reads candidates from an in-memory array, so it
     is a lower bound of the SQLite re-rank qa does.
     """
-    import faiss
 
     from qa.index.index_types import choose
     from qa.index.vectors import empty_index, search

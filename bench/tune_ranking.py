@@ -38,7 +38,6 @@ def collect(searcher: Searcher, labels):
         info = searcher.store.passages(ids)
         ids = [i for i in ids if i in info]
         dmap, lmap = dict(dense), dict(lexical)
-        vecs = {}
         feats = []
         for pid in ids:
             row = info[pid]
@@ -80,9 +79,39 @@ def formulas():
             lx = F[:, 1]
             return wd * minmax(d) + (1 - wd) * (minmax(lx) if lx.max() > 0 else 0)
         return f
+    def rrf(use_sent=0.0, k=60):
+        def f(F):
+            d = F[:, 0].copy()
+            d[np.isnan(d)] = -1
+            d = d + use_sent * F[:, 2]
+            rd = np.argsort(np.argsort(-d))
+            lx = F[:, 1]
+            rl = np.argsort(np.argsort(-lx))
+            return 1 / (k + rd + 1) + np.where(lx > 0, 1 / (k + rl + 1), 0)
+        return f
+
+    def adaptive(use_sent=1.0, lo=0.4, hi=0.8):
+        """Dense weight grows when BM25's best candidates barely differ (weak lexical signal)."""
+        def f(F):
+            d = F[:, 0].copy()
+            d[np.isnan(d)] = np.nanmin(d) if np.isfinite(np.nanmin(d)) else 0
+            d = d + use_sent * F[:, 2]
+            lx = F[:, 1]
+            top = np.sort(lx)[::-1]
+            spread = (top[0] - top[min(9, len(top) - 1)]) / top[0] if top[0] > 0 else 0.0
+            wd = hi - (hi - lo) * spread
+            return wd * minmax(d) + (1 - wd) * (minmax(lx) if lx.max() > 0 else 0)
+        return f
+
     out = {}
     for wd in (0.5, 0.6, 0.7, 0.8, 1.0):
         out[f"convex wd={wd}"] = convex(wd)
+    out["rrf"] = rrf()
+    out["rrf +sent 1.0"] = rrf(1.0)
+    for lo, hi in ((0.4, 0.8), (0.5, 0.8), (0.4, 0.7), (0.5, 0.9)):
+        out[f"adaptive {lo}-{hi} +sent 1.0"] = adaptive(1.0, lo, hi)
+    for wd in (0.6, 0.7):
+        out[f"convex wd={wd} +sent 2.0"] = convex(wd, use_sent=2.0)
     for wd in (0.5, 0.6, 0.7):
         for s in (0.5, 1.0):
             out[f"convex wd={wd} +sent {s}"] = convex(wd, use_sent=s)

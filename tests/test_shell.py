@@ -8,7 +8,6 @@ import re
 import select
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -17,7 +16,7 @@ from typer.testing import CliRunner
 from interface_support import cli_app, qa_argv
 from qa.cli.render import answer_to_text, article_to_text
 from qa.interfaces.service import QAService
-from qa.interfaces.shell import HELP, Settings, Shell, history_path
+from qa.interfaces.shell import HELP, Shell, history_path
 from qa.search.filters import Filters
 from qa.search.modes import Mode
 

@@ -156,8 +156,6 @@ def index(
     from qa.ingest.fields import parse_fields_option
     from qa.ingest.readers import ReadOptions
 
-    from qa.index.indexer import Embedding
-
     options = ReadOptions(fields=parse_fields_option(fields) if fields else {}, note=_note)
     embedding = _embedding(device, ray, ray_workers, batch_size)
     index_dir = find_index_dir(index_dir)

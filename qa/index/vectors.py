@@ -57,8 +57,6 @@ class VectorIndex:
 # ---- building ------------------------------------------------------------------------------
 def build_index(store: Store, dim: int, plan: VectorPlan | None = None) -> faiss.Index:
     """A new index over every stored passage vector (ids = passage ids), trained if needed."""
-    import faiss
-
     plan = plan or choose(IndexType.FLAT, 0, dim)
     index = empty_index(plan, dim)
     if plan.type is IndexType.IVFPQ:
