@@ -60,7 +60,8 @@ class Searcher:
         self.dim = int(meta["dimension"])
         self._encoder: QueryEncoder | None = None
         self._faiss: tuple[int, VectorIndex] | None = None
-        self._df: tuple[int, dict[str, int]] = (-1, {})  # document frequencies, per generation
+        # per generation: (generation, passages, document frequency of each term asked about)
+        self._df: tuple[int, int, dict[str, int]] = (-1, 0, {})
 
     def close(self) -> None:
         self.store.close()
@@ -262,12 +263,14 @@ class Searcher:
         little BM25 weight (low IDF), so it is left out once the rarer words already cost the
         budget; the two rarest always stay. Archives under the budget are unaffected.
         """
-        if len(terms) <= 2 or self.store.counts()[1] <= POSTINGS_BUDGET:
+        if len(terms) <= 2:
             return terms
         generation = self.store.generation
-        if self._df[0] != generation:
-            self._df = (generation, {})
-        cache = self._df[1]
+        if self._df[0] != generation:  # counting 1M passages costs more than the question
+            self._df = (generation, self.store.counts()[1], {})
+        _, passages, cache = self._df
+        if passages <= POSTINGS_BUDGET:
+            return terms
         for term in terms:
             if term not in cache:
                 cache[term] = self.store.document_frequency(term)
