@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 from qa.errors import BadInputError
 from qa.ingest.article import Article, ArticleMeta
+from qa.ingest.junk import matches_any
 from qa.ingest.readers import ReadOptions, Warn
 from qa.ingest.text import looks_binary
 
@@ -269,20 +270,12 @@ _LABEL = re.compile(
     r"|skip to (?:main )?content|back to top|click here\b.*)[\s.:!>»›→…|-]*$",
     re.I,
 )
-_LEAD_IN = re.compile(r"^(?:read|see|watch|listen)(?: more| also| next)?\s*[:›»>|]", re.I)
-_COPYRIGHT = re.compile(r"^(?:©|\(c\)\s*\d{4}|copyright\b)|all rights reserved", re.I)
-_COOKIE = re.compile(r"\bcookies?\b", re.I)
-_COOKIE_VERB = re.compile(r"\b(?:uses?|using|accept|consent|policy|continuing|agree)\b", re.I)
+_SHARED_RULES = ("read-more", "copyright", "cookie-notice")  # the text reader's, qa.ingest.junk
 
 
 def _is_furniture(par: str) -> bool:
     """Page-furniture lines: labels, 'Read more: ...' teasers, copyright, cookie notices."""
-    n = len(par.split())
-    if _LABEL.match(par):
-        return True
-    if (n <= 25 and _LEAD_IN.match(par)) or (n <= 15 and _COPYRIGHT.search(par)):
-        return True
-    return n <= 60 and bool(_COOKIE.search(par)) and bool(_COOKIE_VERB.search(par))
+    return bool(_LABEL.match(par)) or matches_any(par, _SHARED_RULES)
 
 
 # --------------------------------------------------------------------------- metadata

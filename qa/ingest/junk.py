@@ -11,7 +11,7 @@ Stdlib only.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from qa.ingest.paragraphs import JOIN_WORDS, SENTENCE_END, words
@@ -158,6 +158,15 @@ RULES: tuple[Rule, ...] = (
     Rule("read-more", 25, _matcher(_READ_MORE)),
     Rule("caption", 30, _is_caption),
 )
+
+
+def matches_any(par: str, names: Collection[str]) -> bool:
+    """Whether ``par`` matches one of the named rules (within each rule's word limit).
+
+    For readers that find the body another way (HTML) but share the page-furniture rules.
+    """
+    n = len(words(par))
+    return any(n <= rule.max_words and rule.matches(par) for rule in RULES if rule.name in names)
 
 
 def junk_rule(par: str) -> str | None:
