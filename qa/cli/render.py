@@ -9,8 +9,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from qa.ingest.files import display_path
 from qa.index.store import ArticleRow, PassageRow
+from qa.search.results import article_ref, paragraph_span, source_ref
 from qa.search.terms import content_terms, term_spans
 
 if TYPE_CHECKING:
@@ -78,13 +78,13 @@ def _answer_paragraph(hit: Hit, terms: list[str], dim: bool, marked: bool) -> Te
 def where_text(hit: Hit) -> str:
     """path[#record]:paragraph[-end][, p. N]: where to find the passage."""
     s = hit.source
-    span = f"{s.paragraph}-{s.paragraph_end}" if s.paragraph_end else f"{s.paragraph}"
+    span = paragraph_span(s.paragraph, s.paragraph_end)
     page = f" (p. {s.page})" if s.page is not None else ""
     return f"{s.ref}:{span}{page}"
 
 
 def _copy_text(copy: Any) -> str:
-    ref = copy.path if copy.record is None else f"{copy.path}#{copy.record}"
+    ref = source_ref(copy.path, copy.record)
     parts = [p for p in (copy.meta.outlet, copy.meta.date) if p]
     return " ".join([*parts, f"({ref}:{copy.paragraph})"])
 
@@ -101,7 +101,7 @@ def sources_to_text(articles: list[ArticleRow]) -> Text:
         return Text("The index holds no articles.", style="dim")
     out = Text()
     for a in articles:
-        ref = display_path(a.path) + (f"#{a.record}" if a.record is not None else "")
+        ref = article_ref(a)
         out.append(a.meta.outlet or "-", style="bold")
         out.append(f"  {a.meta.date or '-'}  ")
         out.append(a.meta.title or "(untitled)")
@@ -129,7 +129,7 @@ def bench_to_text(rows: list[dict[str, Any]]) -> Table:
 def article_to_text(article: ArticleRow, passages: list[PassageRow]) -> Text:
     """`qa show`: the article's metadata, then its passages with paragraph (and page) numbers."""
     out = Text()
-    ref = display_path(article.path) + (f"#{article.record}" if article.record is not None else "")
+    ref = article_ref(article)
     out.append(f"{article.meta.title or '(untitled)'}\n", style="bold")
     for name, value in article.meta.to_dict().items():
         if name != "title" and value:
@@ -137,7 +137,7 @@ def article_to_text(article: ArticleRow, passages: list[PassageRow]) -> Text:
             out.append(f"{value}\n")
     out.append(f"{ref}  {len(passages)} passages\n\n", style="green")
     for p in passages:
-        span = f"{p.paragraph}-{p.paragraph_end}" if p.paragraph_end else f"{p.paragraph}"
+        span = paragraph_span(p.paragraph, p.paragraph_end)
         page = f" p.{p.page}" if p.page is not None else ""
         out.append(f"[{span}{page}] ", style="cyan")
         out.append(p.text + "\n\n")

@@ -152,9 +152,9 @@ def article_href(ref: str, paragraph: int | None = None) -> str:
 
 def article_page(article: ArticleRow, passages: list[PassageRow]) -> str:
     """An indexed article as qa parsed it: metadata, then numbered passages."""
-    from qa.ingest.files import display_path
+    from qa.search.results import article_ref, paragraph_span
 
-    ref = display_path(article.path) + (f"#{article.record}" if article.record is not None else "")
+    ref = article_ref(article)
     rows = [
         f"<dt>{escape(name)}</dt><dd>{escape(value)}</dd>"
         for name, value in article.meta.to_dict().items()
@@ -166,7 +166,7 @@ def article_page(article: ArticleRow, passages: list[PassageRow]) -> str:
     for p in passages:
         anchor = "" if p.paragraph in seen else f' id="p{p.paragraph}"'
         seen.add(p.paragraph)
-        span = f"{p.paragraph}-{p.paragraph_end}" if p.paragraph_end else f"{p.paragraph}"
+        span = paragraph_span(p.paragraph, p.paragraph_end)
         page_no = f" p.{p.page}" if p.page is not None else ""
         paras.append(
             f'<div class="para"{anchor}><span class="num">{escape(span + page_no)}</span>'

@@ -10,6 +10,21 @@ from qa.ingest.article import ArticleMeta
 from qa.ingest.files import display_path
 
 
+def source_ref(path: str, record: int | None) -> str:
+    """How a source is named to the user and to `qa show`: ``path``, or ``path#record``."""
+    return path if record is None else f"{path}#{record}"
+
+
+def article_ref(article: ArticleRow) -> str:
+    """:func:`source_ref` of an indexed article, its path as qa prints paths."""
+    return source_ref(display_path(article.path), article.record)
+
+
+def paragraph_span(first: int, last: int | None) -> str:
+    """'3', or '3-6' for a passage that spans paragraphs 3 to 6."""
+    return f"{first}-{last}" if last else f"{first}"
+
+
 @dataclass(frozen=True)
 class HitSource:
     """Where a passage comes from.
@@ -33,7 +48,7 @@ class HitSource:
     @property
     def ref(self) -> str:
         """What `qa show` takes for this article: the path, or ``path#record``."""
-        return self.path if self.record is None else f"{self.path}#{self.record}"
+        return source_ref(self.path, self.record)
 
 
 @dataclass(frozen=True)
