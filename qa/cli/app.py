@@ -142,6 +142,23 @@ def index(
     batch_size: Annotated[
         Optional[int], typer.Option("--batch-size", min=1, help="Passages per batch.", rich_help_panel="Cluster")
     ] = None,
+    backend: Annotated[
+        Optional[str],
+        typer.Option(
+            "--backend", help="Search engine: local (SQLite FTS5 + FAISS), milvus:FILE.db (Milvus "
+            "Lite) or milvus://HOST:19530/COLLECTION; recorded for every later command "
+            "[default: the index's, else local]. Milvus needs pip install -e '.[milvus]'.",
+            rich_help_panel="Cluster",
+        ),
+    ] = None,
+    token: Annotated[
+        Optional[str],
+        typer.Option(
+            "--token", envvar="QA_MILVUS_TOKEN", show_envvar=False,
+            help="Milvus token (user:password or API key) [default: $QA_MILVUS_TOKEN]; never stored.",
+            rich_help_panel="Cluster",
+        ),
+    ] = None,
     index_dir: IndexDir = None,
     model: Model = None,
 ) -> None:
@@ -162,7 +179,8 @@ def index(
     with RichProgress(err) as progress:
         report = run_index(
             index_dir, paths or [Path("data")], model, progress, rebuild=rebuild,
-            options=options, index_type=index_type, embedding=embedding,
+            options=options, index_type=index_type, embedding=embedding, backend=backend,
+            token=token,
         )
     out.print(_report_line(report, index_dir), soft_wrap=True)
 
@@ -446,11 +464,13 @@ def vectors_line(index_dir: Path) -> str:
     from qa.index.index_types import VectorPlan
     from qa.index.layout import IndexLayout
 
-    info = read_manifest(IndexLayout(index_dir)).get("vectors")
+    manifest = read_manifest(IndexLayout(index_dir))
+    info = manifest.get("vectors")
+    engine = f"backend: {manifest['backend']}; " if manifest.get("backend", "local") != "local" else ""
     try:
-        return "vectors: " + VectorPlan.from_info(info).summary() if info else "vectors: none yet"
+        return engine + ("vectors: " + VectorPlan.from_info(info).summary() if info else "vectors: none yet")
     except (KeyError, TypeError, ValueError):
-        return "vectors: unknown"
+        return engine + "vectors: unknown"
 
 
 def _note(message: str) -> None:

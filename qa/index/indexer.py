@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from qa.backends import BackendSpec, open_writer, parse_backend, recorded
+from qa.backends import token as backend_token
 from qa.embed.factory import passage_encoder
 from qa.embed.model import HASHING, ModelRef, resolve_model
 from qa.embed.query_encoder import ENCODER_FILE
@@ -28,13 +30,14 @@ from qa.index.lock import writer_lock
 from qa.index.store import NewArticle, NewPassage, Store, dumps_manifest
 from qa.index.index_types import IndexType
 from qa.index.duplicates import mark_duplicates
-from qa.index.vectors import load_index, refresh_index, stored_vectors
+from qa.index.vectors import stored_vectors
 from qa.ingest.article import Article
 from qa.ingest.files import discover, display_path
 from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
 from qa.ingest.readers import ReadOptions, reader_for
 
 if TYPE_CHECKING:
+    from qa.backends.base import BackendWriter
     from qa.embed.passage_encoder import PassageEncoder
 
 CHUNK = 512  # passages per encode call / SQLite write
@@ -142,11 +145,14 @@ def run_index(
     options: ReadOptions | None = None,
     index_type: IndexType | None = None,
     embedding: Embedding | None = None,
+    backend: str | None = None,
+    token: str | None = None,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the files under ``paths``.
 
     Files whose content hash is unchanged are skipped without parsing (or loading the model);
-    indexed files that vanished from the given folders are removed.
+    indexed files that vanished from the given folders are removed. ``backend``: the search
+    engine (:mod:`qa.backends`; None keeps the recorded one), ``token`` its credentials.
     """
     found_files = discover(paths)
     roots = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
@@ -162,7 +168,10 @@ def run_index(
         ]
         return jobs, sorted(gone)
 
-    return _run(index_dir, model, progress, rebuild, collect, index_type, embedding or Embedding())
+    return _run(
+        index_dir, model, progress, rebuild, collect, index_type, embedding or Embedding(),
+        backend, token,
+    )
 
 
 def index_documents(
@@ -193,22 +202,68 @@ def index_documents(
 
 def _run(
     index_dir: Path, model: str | None, progress: Progress, rebuild: bool, collect: Collect,
-    index_type: IndexType | None, embedding: Embedding,
+    index_type: IndexType | None, embedding: Embedding, backend: str | None = None,
+    token: str | None = None,
 ) -> IndexReport:
     started = time.perf_counter()
-    with writer_lock(index_dir):  # before opening: --rebuild may move a damaged database aside
-        store = Store.create(index_dir, on_damaged=progress.warn if rebuild else None)
-        try:
-            report = _index_locked(store, model, progress, rebuild, collect, index_type, embedding)
-        finally:
-            store.close()
+    writers = embedding.workers if embedding.ray is not None else 1
+    spec = parse_backend(backend) if backend is not None else None
+    # a named backend is reached (and checked) before anything is written
+    writer = _open_writer(spec, token, writers, _peek_meta(index_dir), rebuild) if spec else None
+    try:
+        with writer_lock(index_dir):  # before opening: --rebuild may move a damaged database aside
+            store = Store.create(index_dir, on_damaged=progress.warn if rebuild else None)
+            try:
+                if spec is None:
+                    spec = recorded(store.meta())
+                    writer = _open_writer(spec, token, writers, store.meta(), rebuild)
+                assert writer is not None
+                report = _index_locked(
+                    store, model, progress, rebuild, collect, index_type, embedding, spec, writer
+                )
+            finally:
+                store.close()
+    finally:
+        if writer is not None:
+            writer.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _peek_meta(index_dir: Path) -> dict[str, str]:
+    """The catalogue's meta, read without writing anything ({} for a new or unusable index)."""
+    if not IndexLayout(index_dir).db.is_file():
+        return {}
+    try:
+        store = Store.open(index_dir)
+    except (IndexError_, OSError):
+        return {}
+    try:
+        return store.meta()
+    finally:
+        store.close()
+
+
+def _open_writer(
+    spec: BackendSpec, token: str | None, writers: int, meta: dict[str, str], rebuild: bool
+) -> BackendWriter:
+    if spec.kind == "local":
+        return open_writer(spec)
+    from qa.backends.milvus import MilvusWriter
+
+    writer = MilvusWriter.connect(spec, backend_token(token), writers)
+    try:
+        writer.check(meta, rebuild)
+    except BaseException:
+        writer.close()
+        raise
+    return writer
+
+
 def _index_locked(
     store: Store, model: str | None, progress: Progress, rebuild: bool, collect: Collect,
-    index_type: IndexType | None, embedding: Embedding,
+    index_type: IndexType | None, embedding: Embedding, spec: BackendSpec,
+    writer: BackendWriter,
 ) -> IndexReport:
     meta = store.meta()
     ref = resolve_model(model or meta.get("model"))
@@ -227,12 +282,13 @@ def _index_locked(
     finally:
         embedder.close()
     jobs = [job for job in jobs if not job.failed]
+    switched = recorded(meta) != spec
     changed = bool(jobs or report.removed or rebuild)
-    if changed:
-        _commit(store, ref, jobs, report.removed, rebuild)
-    if changed or not _derived_current(store):  # a killed run may have committed, not written
-        _write_derived(store, index_type, progress.warn, update=not rebuild)
-    _mark_duplicates(store, progress)
+    if changed or switched:
+        _commit(store, ref, jobs, report.removed, rebuild, _backend_meta(meta, spec))
+    if changed or switched or not _derived_current(store, writer):  # a killed run may have committed, not written
+        _write_derived(store, index_type, progress.warn, writer, update=not rebuild)
+    _mark_duplicates(store, progress, writer)
     loaded_for_export = _refresh_encoder(store.index_dir, ref, embedder.encoder, progress)
     report.model_loaded = embedder.encoder is not None or loaded_for_export
     report.embedded = embedder.embedded
@@ -469,7 +525,20 @@ def _encode_rows(
     ]
 
 
-def _commit(store: Store, ref: ModelRef, jobs: list[_Job], removed: list[str], rebuild: bool) -> None:
+def _backend_meta(meta: dict[str, str], spec: BackendSpec) -> dict[str, str]:
+    """The meta keys naming the search backend (and the catalogue, for a Milvus collection)."""
+    values = {"backend": spec.describe()}
+    if spec.kind != "local" and not meta.get("catalogue"):
+        import uuid
+
+        values["catalogue"] = uuid.uuid4().hex
+    return values
+
+
+def _commit(
+    store: Store, ref: ModelRef, jobs: list[_Job], removed: list[str], rebuild: bool,
+    backend: dict[str, str] | None = None,
+) -> None:
     """The one transaction that makes the new state visible."""
     count = _token_counter(ref) if any(job.parsed is None for job in jobs) else None
     budget = ref.max_seq_length - 2
@@ -487,7 +556,7 @@ def _commit(store: Store, ref: ModelRef, jobs: list[_Job], removed: list[str], r
             for article, passages in parsed:
                 store.insert_article(file_id, _new_article(article, passages, ref.name))
         store.prune_embeddings()
-        values = {"generation": str(store.generation + 1), "model": ref.name}
+        values = {"generation": str(store.generation + 1), "model": ref.name, **(backend or {})}
         dim = store.vector_dimension()
         if dim:
             values["dimension"] = str(dim)
@@ -510,14 +579,16 @@ def _new_article(article: Article, passages: list[Passage], model: str) -> NewAr
 
 
 def _write_derived(
-    store: Store, index_type: IndexType | None, notice: Callable[[str], None], update: bool = True
+    store: Store, index_type: IndexType | None, notice: Callable[[str], None],
+    writer: BackendWriter, update: bool = True,
 ) -> None:
-    """The vector index (updated in place where it can be, built anew on --rebuild) and
-    manifest.json."""
+    """The search backend's index (the FAISS file updated in place where it can be, built anew
+    on --rebuild; or the Milvus collection) and manifest.json."""
     manifest: dict[str, Any] = store.manifest()
+    manifest["backend"] = store.meta().get("backend", "local")
     if manifest["dimension"]:
         previous = read_manifest(store.layout).get("vectors") if update else None
-        manifest["vectors"] = refresh_index(
+        manifest["vectors"] = writer.sync(
             store, int(manifest["dimension"]), index_type, previous, notice
         )
     target = store.layout.manifest
@@ -526,23 +597,21 @@ def _write_derived(
     os.replace(tmp, target)
 
 
-def _mark_duplicates(store: Store, progress: Progress) -> None:
+def _mark_duplicates(store: Store, progress: Progress, writer: BackendWriter) -> None:
     """Near-duplicate groups for passages not yet checked (derived, resumable)."""
     dim = store.vector_dimension()
     if not dim or not store.passage_ids_after(int(store.meta().get("dedup_upto", "0")))[:1]:
         return
-    vectors = load_index(
-        store, dim, store.counts()[1], progress.warn, read_manifest(store.layout).get("vectors")
-    )
+    vectors = writer.neighbours(store, dim, progress.warn)
     mark_duplicates(store, vectors, dim, lambda ids: stored_vectors(store, ids, dim))
 
 
-def _derived_current(store: Store) -> bool:
-    """Whether manifest.json and the FAISS file match what the database holds."""
+def _derived_current(store: Store, writer: BackendWriter) -> bool:
+    """Whether manifest.json and the backend's index match what the database holds."""
     manifest = read_manifest(store.layout)
     current = store.manifest()
     return all(manifest.get(key) == value for key, value in current.items()) and (
-        not current["dimension"] or store.layout.faiss(store.generation).is_file()
+        not current["dimension"] or writer.current(store)
     )
 
 

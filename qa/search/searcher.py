@@ -18,14 +18,14 @@ from qa.ingest.files import display_path
 from qa.search.fusion import convex_fusion, reciprocal_rank_fusion
 from qa.embed.model import resolve_model
 from qa.index.store import ArticleRow, PassageRow, Store
+from qa.backends import open_search_backend
+from qa.backends.base import Scope
 from qa.search.filters import Filters
 from qa.search.relevance import features as relevance_features
 from qa.search.relevance import model as relevance_model
 from qa.search.relevance import question_signals, term_coverage
 from qa.search.results import Answer, Copy, Hit, HitSource
-from qa.search.terms import content_terms, fts_query, stems_of
-from qa.index.layout import read_manifest
-from qa.index.vectors import VectorIndex, load_index, stored_vectors
+from qa.search.terms import content_terms, stems_of
 
 if TYPE_CHECKING:
     from qa.embed.query_encoder import QueryEncoder
@@ -59,11 +59,16 @@ class Searcher:
         self.model = built_with
         self.dim = int(meta["dimension"])
         self._encoder: QueryEncoder | None = None
-        self._faiss: tuple[int, VectorIndex] | None = None
+        try:  # the engine that searches (qa.backends): FTS5 + FAISS, or Milvus
+            self.backend = open_search_backend(self.store, self.dim, notice)
+        except BaseException:
+            self.store.close()
+            raise
         # per generation: (generation, passages, document frequency of each term asked about)
         self._df: tuple[int, int, dict[str, int]] = (-1, 0, {})
 
     def close(self) -> None:
+        self.backend.close()
         self.store.close()
 
     @property
@@ -105,19 +110,19 @@ class Searcher:
         filters = filters or Filters()
         if query_vector is None:
             query_vector = self.encoder.encode([question])[0]
-        self.store.conn.execute("BEGIN")  # one snapshot for the whole search
+        self.backend.begin()  # one snapshot for the whole search
         try:
-            allowed = self._scope(filters)
+            allowed = self.backend.scope(filters)
             if allowed is not None and len(allowed) == 0:
                 return Answer(question, [], True, filters.given, self._excluder(filters))
             ranked = self._rank(question, query_vector, mode, fusion, k, filters, allowed)
             picked = self._pick(ranked, k, collapse)
-            copies = self.store.copies([row.group for _, row in picked]) if collapse else {}
+            copies = self.backend.copies([row.group for _, row in picked]) if collapse else {}
             cosines = self._cosines(query_vector, [row.id for _, row in picked])
             terms = content_terms(question)
-            signals = question_signals(question, terms, self.store.mentions)
+            signals = question_signals(question, terms, self.backend.mentions)
         finally:
-            self.store.conn.execute("COMMIT")
+            self.backend.end()
         hits, no_match = _hits(picked, copies, cosines, signals, query_vector, terms)
         if min_relevance is not None:
             hits = [replace(h, rank=i) for i, h in enumerate(
@@ -142,7 +147,7 @@ class Searcher:
         """Cosine of each passage to the question (for relevance; fused scores are relative)."""
         if not ids:
             return {}
-        vectors = stored_vectors(self.store, np.asarray(ids, dtype=np.int64), self.dim)
+        vectors = self.backend.vectors(np.asarray(ids, dtype=np.int64))
         return dict(zip(ids, (vectors @ query_vector.astype(np.float32)).tolist()))
 
     def _excluder(self, filters: Filters) -> str:
@@ -150,23 +155,17 @@ class Searcher:
         else the combination."""
         for key, value in filters.given.items():
             alone = Filters.from_mapping({key: value, **({"undated": True} if key == "undated" else {})})
-            if key != "undated" and not self.store.passage_ids(*alone.where()):
+            scope = self.backend.scope(alone) if key != "undated" else None
+            if scope is not None and len(scope) == 0:
                 return alone.describe()
         return filters.describe()
 
-    def _scope(self, filters: Filters) -> np.ndarray | None:
-        """The passage ids a scoped question may use (None when unscoped)."""
-        if not filters.active:
-            return None
-        where, args = filters.where()
-        return np.asarray(self.store.passage_ids(where, args), dtype=np.int64)
-
     def _rank(
         self, question: str, query_vector: np.ndarray, mode: Mode, fusion: Fusion, k: int,
-        filters: Filters, allowed: np.ndarray | None,
+        filters: Filters, allowed: Scope | None,
     ) -> list[tuple[int, float]]:
         depth = max(CANDIDATES, 2 * k)
-        dense = self._dense(query_vector, depth, allowed) if mode != "lexical" else []
+        dense = self.backend.dense(query_vector, depth, allowed) if mode != "lexical" else []
         lexical = self._lexical(question, depth, allowed) if mode != "dense" else []
         if mode == "lexical":
             ranked = lexical
@@ -192,7 +191,7 @@ class Searcher:
         window = 2 * k
         for start in range(0, len(ranked), window):
             chunk = ranked[start : start + window]
-            rows = self.store.passages(pid for pid, _ in chunk)
+            rows = self.backend.passages(pid for pid, _ in chunk)
             for pid, score in chunk:
                 row = rows.get(pid)
                 if row is None:
@@ -217,10 +216,10 @@ class Searcher:
         """
         missing = [i for i in dict.fromkeys(others) if i not in dense]
         if missing:
-            vectors = stored_vectors(self.store, np.asarray(missing, dtype=np.int64), self.dim)
+            vectors = self.backend.vectors(np.asarray(missing, dtype=np.int64))
             dense = {**dense, **dict(zip(missing, (vectors @ query_vector).tolist()))}
         ids = list(dense)
-        blobs = self.store.sentence_vectors(ids)
+        blobs = self.backend.sentence_vectors(ids)
         parts = [blobs.get(pid) or b"" for pid in ids]
         counts = np.array([len(b) // (2 * self.dim) for b in parts])
         best = np.zeros(len(ids), dtype=np.float32)
@@ -234,26 +233,11 @@ class Searcher:
         order = np.argsort(-scores, kind="stable")
         return [(ids[i], float(scores[i])) for i in order]
 
-    def _dense(
-        self, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None
-    ) -> list[tuple[int, float]]:
-        vectors = self._vector_index()
-        if vectors.index.ntotal == 0:
-            return []
-        scores, ids = vectors.search(
-            query_vector.reshape(1, -1), depth, allowed,
-            vectors_for=lambda wanted: stored_vectors(self.store, wanted, self.dim),
-        )
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-
     def _lexical(
-        self, question: str, depth: int, allowed: np.ndarray | None
+        self, question: str, depth: int, allowed: Scope | None
     ) -> list[tuple[int, float]]:
         terms = self._affordable(content_terms(question)[:MAX_QUERY_TERMS])
-        match = fts_query(" ".join(terms))
-        if not match:
-            return []
-        return self.store.lexical(match, depth, None if allowed is None else set(allowed.tolist()))
+        return self.backend.lexical(terms, depth, allowed) if terms else []
 
     def _affordable(self, terms: list[str]) -> list[str]:
         """The question's terms, rarest first, while their postings fit :data:`POSTINGS_BUDGET`.
@@ -265,15 +249,15 @@ class Searcher:
         """
         if len(terms) <= 2:
             return terms
-        generation = self.store.generation
+        generation = self.backend.generation
         if self._df[0] != generation:  # counting 1M passages costs more than the question
-            self._df = (generation, self.store.counts()[1], {})
+            self._df = (generation, self.backend.counts()[1], {})
         _, passages, cache = self._df
         if passages <= POSTINGS_BUDGET:
             return terms
         for term in terms:
             if term not in cache:
-                cache[term] = self.store.document_frequency(term)
+                cache[term] = self.backend.document_frequency(term)
         kept, total = [], 0
         for term in sorted(terms, key=lambda t: cache[t]):
             if len(kept) >= 2 and total + cache[term] > POSTINGS_BUDGET:
@@ -281,21 +265,6 @@ class Searcher:
             kept.append(term)
             total += cache[term]
         return kept
-
-    def _vector_index(self) -> VectorIndex:
-        generation = self.store.generation
-        if self._faiss is None or self._faiss[0] != generation:
-            passages = self.store.counts()[1]
-            info = read_manifest(self.store.layout).get("vectors")
-            import faiss
-
-            # one question at a time: OpenMP's thread start-up costs more than it saves
-            # (5 ms vs 0.5 ms per flat search of 6k vectors, measured on 2 busy cores)
-            faiss.omp_set_num_threads(1)
-            self._faiss = (
-                generation, load_index(self.store, self.dim, passages, self.notice, info)
-            )
-        return self._faiss[1]
 
 
 def _choice(kind: type[StrEnum], value: object) -> StrEnum:
