@@ -16,6 +16,7 @@ close to FTS5's porter tokenizer on every Milvus.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -44,6 +45,7 @@ LAYOUT = "1"  # the collection's fields and properties; bump when they change
 HNSW_BELOW = 5_000_000  # auto: HNSW (vectors + graph in the query nodes' memory) up to here
 CONNECT_TIMEOUT = 10.0  # seconds to reach a server before giving up (the issue allows 30)
 INSERT_BATCH = 2000
+_WINDOW = 16384  # Milvus's largest query limit
 MAX_VARCHAR = 65535
 _TYPES = {IndexType.FLAT: "FLAT", IndexType.HNSW: "HNSW", IndexType.IVFPQ: "IVF_PQ"}
 _PROP = "qa."  # property prefix
@@ -57,6 +59,8 @@ def _pymilvus() -> Any:
             "the Milvus backend needs pymilvus, which is not installed",
             "Run: pip install -e '.[milvus]' (or use --backend local)",
         ) from None
+    # its own advice (client-side timestamps, small k-means samples) is not the user's business
+    logging.getLogger("pymilvus").setLevel(logging.ERROR)
     return pymilvus
 
 
@@ -322,7 +326,7 @@ class MilvusWriter:
             notice(f"Milvus vector index {props.get('index_type')} -> {_TYPES[plan.type]} ({plan.reason})")
             self._index(name, plan, rebuild=True)
         self.client.load_collection(name)
-        present = self._ids(name)
+        present = self._ids(name, int(wanted_ids[-1]) if len(wanted_ids) else 0)
         added = np.setdiff1d(wanted_ids, present, assume_unique=True)
         removed = np.setdiff1d(present, wanted_ids, assume_unique=True)
         self._insert(store, dim, added)  # new rows first: a killed run still answers
@@ -386,14 +390,20 @@ class MilvusWriter:
     def _set(self, name: str, values: dict[str, str]) -> None:
         self.client.alter_collection_properties(name, properties={_PROP + k: v for k, v in values.items()})
 
-    def _ids(self, name: str) -> np.ndarray:
-        iterator = self.client.query_iterator(name, batch_size=16384, filter="id >= 0", output_fields=["id"])
+    def _ids(self, name: str, upto: int) -> np.ndarray:
+        """Every id in the collection, read in id windows of at most one query's limit each
+        (ids are unique, so a window cannot hold more; no query iterator: Milvus Lite lacks
+        the timestamp call it makes)."""
         found: list[int] = []
-        try:
-            while batch := iterator.next():
-                found.extend(int(row["id"]) for row in batch)
-        finally:
-            iterator.close()
+        windows = [f"id >= {a} and id < {a + _WINDOW}" for a in range(0, upto + 1, _WINDOW)]
+        windows.append(f"id >= {(upto // _WINDOW + 1) * _WINDOW}")
+        for expr in windows:
+            while True:
+                rows = self.client.query(name, filter=expr, output_fields=["id"], limit=_WINDOW)
+                found.extend(int(row["id"]) for row in rows)
+                if len(rows) < _WINDOW or not expr.startswith("id >= ") or " and " in expr:
+                    break
+                expr = f"id > {max(int(r['id']) for r in rows)}"  # the open-ended tail, paged
         return np.unique(np.asarray(found, dtype=np.int64))
 
     def _insert(self, store: Store, dim: int, ids: np.ndarray) -> None:

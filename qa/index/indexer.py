@@ -528,10 +528,10 @@ def _encode_rows(
 def _backend_meta(meta: dict[str, str], spec: BackendSpec) -> dict[str, str]:
     """The meta keys naming the search backend (and the catalogue, for a Milvus collection)."""
     values = {"backend": spec.describe()}
-    if spec.kind != "local" and not meta.get("catalogue"):
+    if spec.kind != "local" or meta.get("catalogue"):  # kept through --rebuild's clear()
         import uuid
 
-        values["catalogue"] = uuid.uuid4().hex
+        values["catalogue"] = meta.get("catalogue") or uuid.uuid4().hex
     return values
 
 
