@@ -31,7 +31,7 @@ def collect(searcher: Searcher, labels):
     titles: dict[int, np.ndarray] = {}
     for label in labels:
         q = searcher.encoder.encode([label.question])[0]
-        dense = searcher._dense(q, 100, None)
+        dense = searcher.backend.dense(q, 100, None)
         match = fts_query(" ".join(content_terms(label.question)[:64]))
         lexical = searcher.store.lexical(match, 100) if match else []
         ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))

@@ -299,3 +299,26 @@ def test_same_answers_as_the_default_on_120_bbc_articles(tmp_path):
     assert result["questions"] == 20
     assert result["same_top5"] >= 16 and result["same_top1"] >= 18, result
     assert result["article_hit5_milvus"] >= result["article_hit5_local"] - 1, result
+
+
+def test_parallel_batches_write_the_same_collection(pair, tmp_path, monkeypatch):
+    """`qa index --ray ... --backend milvus://...`: batches sent from several driver threads."""
+    from qa.backends import parse_backend
+    from qa.backends import milvus as milvus_backend
+    from qa.index.store import Store
+
+    local, _, _ = pair
+    index_dir, db = tmp_path / "ix", tmp_path / "p.db"
+    shutil.copytree(local, index_dir)
+    monkeypatch.setattr(milvus_backend, "INSERT_BATCH", 3)
+    store = Store.open(index_dir)
+    try:
+        with store.transaction():
+            store.set_meta({"catalogue": "parallel-test"})
+        writer = milvus_backend.MilvusWriter.connect(parse_backend(f"milvus:{db}"), None, writers=4)
+        info = writer.sync(store, int(store.meta()["dimension"]), None, None, lambda m: None)
+        writer.close()
+    finally:
+        store.close()
+    assert info["added"] == len(catalogue_ids(index_dir)) > 3 * 4
+    assert collection_ids(db) == catalogue_ids(index_dir)

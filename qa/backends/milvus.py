@@ -61,6 +61,7 @@ def _pymilvus() -> Any:
         ) from None
     # its own advice (client-side timestamps, small k-means samples) is not the user's business
     logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    logging.getLogger("milvus_lite").setLevel(logging.CRITICAL + 1)  # its tracebacks: one line here
     return pymilvus
 
 
