@@ -188,9 +188,11 @@ class MilvusBackend:
             file_ids = [r[0] for r in rows]
             if not file_ids:
                 return Scope(0, None)
-        expr = expression(filters, file_ids)
-        rows = self.client.query(self.collection, filter=expr, output_fields=["count(*)"])
-        return Scope(int(rows[0]["count(*)"]) if rows else 0, expr)
+        # the size (is anything in scope?) from the catalogue, which holds the same passages:
+        # Milvus Lite takes seconds for a filtered count(*) at 100k (22 s measured), the
+        # catalogue milliseconds; the ranking itself is filtered inside Milvus
+        size = len(self.store.passage_ids(*filters.where()))
+        return Scope(size, expression(filters, file_ids) if size else None)
 
     def dense(self, query_vector: np.ndarray, depth: int, scope: Scope | None) -> Ranked:
         rerank = self.index_type == "IVF_PQ"
