@@ -10,17 +10,22 @@ generation it holds, so a killed run leaves a collection that still answers (one
 behind, which the next ``qa index`` finishes).
 
 Stems, not raw text, go into ``lexical``: Milvus Lite's analyzer has no English stemmer (its
-``stemmer`` filter is accepted and ignored), and qa's own stemmer on both sides keeps BM25
-close to FTS5's porter tokenizer on every Milvus.
+``stemmer`` filter is accepted and ignored), so qa tokenises as FTS5's ``unicode61
+remove_diacritics`` does and stems with the Porter algorithm (``snowballstemmer``), the
+question the same way: BM25 then sees FTS5's terms on every Milvus (on 20 BBC questions this
+took the same-top-5 count from 12 to 17 against qa's light highlighting stemmer).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,7 +38,6 @@ from qa.index.index_types import (
     FLAT_BELOW, HNSW_EF_SEARCH, HNSW_M, IVF_NPROBE, RERANK, IndexType, VectorPlan, choose,
 )
 from qa.index.vectors import stored_vectors
-from qa.search.terms import stem, words
 
 from qa.search.filters import glob_regex
 
@@ -73,6 +77,7 @@ def connect(spec: BackendSpec, token: str | None) -> Any:
         IndexError_: the server cannot be reached, refuses the token, or the file is in use.
     """
     pymilvus = _pymilvus()
+    _porter()
     where = spec.uri
     if spec.lite and not os.path.isdir(os.path.dirname(spec.uri)):
         raise BadInputError(
@@ -263,9 +268,26 @@ def plan_for(requested: IndexType | str, n: int, dim: int) -> VectorPlan:
     )
 
 
+_TOKEN = re.compile(r"[^\W_]+")
+
+
 def lexical_text(text: str) -> str:
-    """What the BM25 field holds (and a query is): qa's stems of the words, space-separated."""
-    return " ".join(stem(w) for w in words(text))
+    """What the BM25 field holds (and a query is): Porter stems of unicode61-style tokens."""
+    stem = _porter()
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return " ".join(stem(w) for w in _TOKEN.findall(folded))
+
+
+@lru_cache(maxsize=1)
+def _porter() -> Callable[[str], str]:
+    try:
+        import snowballstemmer
+    except ImportError:
+        raise QAError(
+            "the Milvus backend needs snowballstemmer, which is not installed",
+            "Run: pip install -e '.[milvus]'",
+        ) from None
+    return lru_cache(maxsize=65536)(snowballstemmer.stemmer("porter").stemWord)
 
 
 def _clip(value: str | None, limit: int = 2048) -> str:
