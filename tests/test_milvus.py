@@ -322,3 +322,34 @@ def test_parallel_batches_write_the_same_collection(pair, tmp_path, monkeypatch)
         store.close()
     assert info["added"] == len(catalogue_ids(index_dir)) > 3 * 4
     assert collection_ids(db) == catalogue_ids(index_dir)
+
+
+def test_serve_shell_and_mcp_share_the_service_that_reads_the_recorded_backend(pair):
+    """`qa serve`, `qa shell` and `qa mcp` all answer through QAService -> Searcher."""
+    from qa.interfaces.service import QAService
+
+    local, milvus, _ = pair
+    service = QAService(milvus, workers=2)
+    try:
+        assert service._searcher  # opened at start: a bad backend fails here, not on a question
+        with service._searcher() as searcher:
+            assert searcher.backend.name == "milvus"
+        got = service.ask_dict(QUESTION, k=3)
+    finally:
+        service.close()
+    expected = ok_json("ask", QUESTION, "-k", "3", "--index-dir", str(milvus))
+    assert [r["source"] for r in got["results"]] == [r["source"] for r in expected["results"]]
+
+
+def test_switching_backends_keeps_the_answers(pair, tmp_path):
+    local, _, _ = pair
+    index_dir = tmp_path / "ix"
+    shutil.copytree(local, index_dir)
+    before = _top(index_dir, "dense", 10)
+    result = invoke("index", str(DATA), "--index-dir", str(index_dir), "--backend", f"milvus:{tmp_path / 's.db'}")
+    assert result.exit_code == 0 and "0 passages embedded" in result.stdout, result.stderr
+    assert not list(index_dir.glob("*.faiss")) and _top(index_dir, "dense", 10) == before
+    back = invoke("index", str(DATA), "--index-dir", str(index_dir), "--backend", "local")
+    assert back.exit_code == 0, back.stderr
+    assert json.loads((index_dir / "manifest.json").read_text())["backend"] == "local"
+    assert list(index_dir.glob("*.faiss")) and _top(index_dir, "dense", 10) == before

@@ -358,6 +358,8 @@ class MilvusWriter:
         for start in range(0, len(removed), 16384):
             self.client.delete(name, ids=removed[start : start + 16384].tolist())
         self.client.flush(name)
+        for stale in store.layout.faiss_files().values():  # a FAISS file from before the switch
+            stale.unlink(missing_ok=True)
         self._set(name, {"generation": str(store.generation), "index_type": _TYPES[plan.type],
                          "requested": str(plan.requested)})
         changed = bool(len(added) or len(removed))
