@@ -198,7 +198,7 @@ def commit_and_derive(store, model: str, dim: int, index_type: str) -> dict:
     if spec.kind == "local":
         manifest["vectors"] = refresh_index(store, dim, index_type, previous, lambda m: log(m))
     else:
-        from qa.backends.milvus import MilvusWriter
+        from qa.backends.milvus_writer import MilvusWriter
 
         writer = MilvusWriter.connect(spec, None)
         started = time.perf_counter()

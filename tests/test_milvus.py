@@ -7,7 +7,6 @@ Slow (Milvus Lite starts a server per process); skipped with the reason without 
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import signal
 import sqlite3
@@ -304,7 +303,7 @@ def test_same_answers_as_the_default_on_120_bbc_articles(tmp_path):
 def test_parallel_batches_write_the_same_collection(pair, tmp_path, monkeypatch):
     """`qa index --ray ... --backend milvus://...`: batches sent from several driver threads."""
     from qa.backends import parse_backend
-    from qa.backends import milvus as milvus_backend
+    from qa.backends import milvus_writer as milvus_backend
     from qa.index.store import Store
 
     local, _, _ = pair

@@ -135,6 +135,6 @@ def open_writer(spec: BackendSpec, given_token: str | None = None) -> BackendWri
         from qa.backends.local import LocalWriter
 
         return LocalWriter()
-    from qa.backends.milvus import MilvusWriter
+    from qa.backends.milvus_writer import MilvusWriter
 
     return MilvusWriter.connect(spec, token(given_token))

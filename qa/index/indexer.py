@@ -249,7 +249,7 @@ def _open_writer(
 ) -> BackendWriter:
     if spec.kind == "local":
         return open_writer(spec)
-    from qa.backends.milvus import MilvusWriter
+    from qa.backends.milvus_writer import MilvusWriter
 
     writer = MilvusWriter.connect(spec, backend_token(token), writers)
     try:
