@@ -155,17 +155,22 @@ class MilvusBackend:
             IndexError_: unreachable, bad token, no collection, or one built for something else.
         """
         client = connect(spec, token)
-        meta = store.meta()
-        props = _properties(client, spec.collection)
-        where = f"the Milvus collection {spec.collection} at {spec.uri}"
-        if props is None:
-            raise IndexError_(f"{where} is missing", f"Rebuild it: `qa index --backend {spec.describe()}`")
-        why = mismatch(props, meta, dim)
-        if why:
-            raise IndexError_(f"{where} {why}", "Rebuild it: `qa index --rebuild PATH ...`")
-        if props.get("generation") != str(store.generation):
-            notice(f"{where} is behind the index (an interrupted `qa index`?); run `qa index` to finish it")
-        client.load_collection(spec.collection)
+        try:
+            props = _properties(client, spec.collection)
+            where = f"the Milvus collection {spec.collection} at {spec.uri}"
+            if props is None:
+                raise IndexError_(
+                    f"{where} is missing", "Run `qa index PATH ...` (the folders indexed) to write it again"
+                )
+            why = mismatch(props, store.meta(), dim)
+            if why:
+                raise IndexError_(f"{where} {why}", "Rebuild it: `qa index --rebuild PATH ...`")
+            if props.get("generation") != str(store.generation):
+                notice(f"{where} is behind the index (an interrupted `qa index`?); run `qa index` to finish it")
+            client.load_collection(spec.collection)
+        except BaseException:
+            client.close()
+            raise
         return cls(store, spec, client, dim, props)
 
     @property
