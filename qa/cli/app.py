@@ -308,6 +308,81 @@ def _questions(question: str, scope: Any) -> Iterator[tuple[str, Any]]:
         ) else scope
 
 
+class QuoteSort(StrEnum):
+    """`qa quotes --sort`."""
+
+    DATE = "date"
+    RELEVANCE = "relevance"
+
+
+@app.command()
+@handle_errors
+def quotes(
+    speaker: Annotated[
+        Optional[str], typer.Argument(help="A speaker's name or part of it, e.g. Peskov [default: everyone].")
+    ] = None,
+    about: Annotated[
+        Optional[str], typer.Option("--about", help="Rank the quotes by this topic (hybrid search).")
+    ] = None,
+    list_speakers: Annotated[
+        bool, typer.Option("--speakers", help="List the speakers with their number of quotes.")
+    ] = False,
+    k: Annotated[
+        Optional[int], typer.Option("-k", "--top", min=1, max=1000, help="How many quotes at most [default: all; 10 with --about].")
+    ] = None,
+    sort: Annotated[
+        Optional[QuoteSort], typer.Option("--sort", help="date: oldest first [default]; relevance [default with --about].")
+    ] = None,
+    outlet: Outlet = None,
+    author: Author = None,
+    title: Title = None,
+    since: Since = None,
+    until: Until = None,
+    path: PathGlob = None,
+    undated: Undated = False,
+    as_json: JsonFlag = False,
+    index_dir: IndexDir = None,
+    model: Model = None,
+) -> None:
+    """Who said what: a speaker's quotes, oldest first and grouped by article.
+
+    Example: qa quotes Peskov --about tanks --since 2023
+    """
+    from qa.cli.render import quotes_to_text, speakers_to_text
+    from qa.index.layout import find_index_dir
+    from qa.index.store import Store
+    from qa.quotes.query import answer_quotes, answer_to_list, check_attributed, speakers
+    from qa.search.filters import Filters
+
+    scope = Filters.build(outlet, author, title, since, until, path, undated)
+    index_dir = find_index_dir(index_dir)
+    searcher = None
+    if about is not None:
+        from qa.search.searcher import Searcher
+
+        searcher = Searcher(index_dir, model, notice=_notice)
+        store = searcher.store
+    else:
+        store = Store.open(index_dir)
+    try:
+        if list_speakers:
+            check_attributed(store)
+            rows = speakers(store, scope)[: k or None]
+            if as_json:
+                sys.stdout.write(json.dumps([{"speaker": n, "quotes": c} for n, c in rows],
+                                            ensure_ascii=False) + "\n")
+            else:
+                out.print(speakers_to_text(rows), soft_wrap=True)
+            return
+        answer = answer_quotes(store, speaker, about, scope, k, sort.value if sort else None, searcher)
+    finally:
+        (searcher or store).close()
+    if as_json:
+        sys.stdout.write(json.dumps(answer_to_list(answer), ensure_ascii=False) + "\n")
+    else:
+        out.print(quotes_to_text(answer.quotes), soft_wrap=True)
+
+
 @app.command()
 @handle_errors
 def sources(

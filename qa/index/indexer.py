@@ -33,6 +33,7 @@ from qa.ingest.article import Article
 from qa.ingest.files import discover, display_path
 from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
 from qa.ingest.readers import ReadOptions, reader_for
+from qa.quotes.indexing import attribution_current, mark_attributed, passage_quotes, refresh_quotes
 
 if TYPE_CHECKING:
     from qa.embed.passage_encoder import PassageEncoder
@@ -230,6 +231,7 @@ def _index_locked(
     changed = bool(jobs or report.removed or rebuild)
     if changed:
         _commit(store, ref, jobs, report.removed, rebuild)
+    refresh_quotes(store)  # an index attributed by older rules (or none) is brought up to date
     if changed or not _derived_current(store):  # a killed run may have committed, not written
         _write_derived(store, index_type, progress.warn, update=not rebuild)
     _mark_duplicates(store, progress)
@@ -474,6 +476,7 @@ def _commit(store: Store, ref: ModelRef, jobs: list[_Job], removed: list[str], r
     count = _token_counter(ref) if any(job.parsed is None for job in jobs) else None
     budget = ref.max_seq_length - 2
     with store.transaction():
+        attributed = rebuild or attribution_current(store)
         if rebuild:
             store.clear()
         store.delete_files(removed + [job.path for job in jobs if not job.is_new])
@@ -487,6 +490,8 @@ def _commit(store: Store, ref: ModelRef, jobs: list[_Job], removed: list[str], r
             for article, passages in parsed:
                 store.insert_article(file_id, _new_article(article, passages, ref.name))
         store.prune_embeddings()
+        if attributed:
+            mark_attributed(store)
         values = {"generation": str(store.generation + 1), "model": ref.name}
         dim = store.vector_dimension()
         if dim:
@@ -499,12 +504,14 @@ def _silent(message: str) -> None:
 
 
 def _new_article(article: Article, passages: list[Passage], model: str) -> NewArticle:
+    quotes = passage_quotes([p.text for p in passages])  # who said what (qa/quotes/)
     return NewArticle(
         article.record,
         article.meta,
         [
-            NewPassage(p.paragraph, p.paragraph_end, p.page, p.text, embedding_key(model, p.text))
-            for p in passages
+            NewPassage(p.paragraph, p.paragraph_end, p.page, p.text, embedding_key(model, p.text),
+                       found)
+            for p, found in zip(passages, quotes)
         ],
     )
 

@@ -1,7 +1,8 @@
 """The index folder's source of truth: one SQLite database.
 
 Tables: ``meta`` (format version, model, dimension, generation), ``articles`` (one per file,
-with its content hash), ``passages``, ``embeddings`` (float32 vectors keyed by the passage
+with its content hash), ``passages``, ``quotes`` (speech-reporting sentences of a passage with
+their speaker, see qa/quotes/), ``embeddings`` (float32 vectors keyed by the passage
 text's hash, so identical text is embedded once and an interrupted run resumes), and the FTS5
 table ``passages_fts``. The FAISS file and manifest.json are derived from it (see vectors.py).
 """
@@ -62,6 +63,15 @@ CREATE TABLE IF NOT EXISTS embeddings (
     spans BLOB NOT NULL,
     sentence_vectors BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS quotes (
+    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    speaker TEXT NOT NULL,
+    kind TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quotes_passage ON quotes(passage_id);
+CREATE INDEX IF NOT EXISTS quotes_speaker ON quotes(speaker COLLATE NOCASE);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     text, title, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -108,15 +118,19 @@ class PassageRow:
         return self.dup_of if self.dup_of is not None else self.id
 
 
+QuoteRow = tuple[int, int, str, str]  # sentence start, end (in the passage text), speaker, kind
+
+
 @dataclass(frozen=True)
 class NewPassage:
-    """A passage to insert."""
+    """A passage to insert, with its speech-reporting sentences."""
 
     paragraph: int
     paragraph_end: int | None
     page: int | None
     text: str
     text_sha: bytes
+    quotes: tuple[QuoteRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -493,6 +507,16 @@ class Store:
                 "INSERT INTO passages_fts (rowid, text, title) VALUES (?, ?, ?)",
                 (pid, passage.text, m.title or ""),
             )
+            if passage.quotes:
+                self.put_quotes(pid, passage.quotes)
+
+    def put_quotes(self, passage_id: int | None, quotes: Iterable[QuoteRow]) -> None:
+        """Store a passage's speech-reporting sentences; call inside a transaction."""
+        self.conn.executemany(
+            "INSERT INTO quotes (passage_id, start_char, end_char, speaker, kind) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(passage_id, *quote) for quote in quotes],
+        )
 
     def prune_embeddings(self) -> None:
         """Drop cached embeddings no passage uses any more; call inside a transaction."""
@@ -506,7 +530,7 @@ class Store:
         Embeddings stay: they are keyed by model and text, this run has just filled in the ones
         it needs, and :meth:`prune_embeddings` drops the rest.
         """
-        for table in ("passages_fts", "passages", "articles", "files"):
+        for table in ("passages_fts", "quotes", "passages", "articles", "files"):
             self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute("DELETE FROM meta WHERE key NOT IN ('format_version', 'generation')")
 

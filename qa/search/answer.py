@@ -16,6 +16,7 @@ def pick_sentence(
     query_vector: np.ndarray,
     query_terms: list[str],
     sentence_stems: list[set[str]] | None = None,
+    only: np.ndarray | None = None,
 ) -> tuple[int, int, float]:
     """The (start, end) span of the best answer sentence in ``text``, and its cosine.
 
@@ -30,6 +31,8 @@ def pick_sentence(
         query_vector: (dim,) normalised question vector.
         query_terms: the question's content terms.
         sentence_stems: the stemmed words of each sentence, when the caller has them.
+        only: a boolean per sentence: choose among these (a "what did X say" question: X's
+            quotes); None or all False: any sentence.
     """
     if len(spans) == 0:
         return 0, len(text), 0.0
@@ -41,5 +44,7 @@ def pick_sentence(
             sentence_stems = [stems_of(text[start:end]) for start, end in spans]
         for i, found in enumerate(sentence_stems):
             scores[i] += OVERLAP_WEIGHT * len(found & wanted) / len(wanted)
+    if only is not None and only.any():
+        scores = np.where(only, scores, -np.inf)
     best = int(np.argmax(scores))
     return int(spans[best][0]), int(spans[best][1]), float(cosines.max())

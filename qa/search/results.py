@@ -74,6 +74,7 @@ class Hit:
     answer_start: int
     source: HitSource
     also_in: tuple[Copy, ...] = ()
+    speaker: str | None = None  # who the answer sentence quotes (qa/quotes/), None: nobody
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "passage_id": hit.passage_id,
         "text": hit.text,
         "answer": hit.answer,
+        "speaker": hit.speaker,
         "source": source_to_dict(hit.source),
         "also_in": [
             {"path": c.path, "record": c.record, "outlet": c.meta.outlet, "date": c.meta.date,

@@ -25,6 +25,8 @@ from qa.search.relevance import question_signals, term_coverage
 from qa.search.results import Answer, Copy, Hit, HitSource
 from qa.search.terms import content_terms, fts_query, stems_of
 from qa.index.layout import read_manifest
+from qa.quotes.lookup import QuoteLookup, asked_sentences, speaker_of
+from qa.quotes.question import speaker_question
 from qa.index.vectors import VectorIndex, load_index, stored_vectors
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ DENSE_WEIGHT = 0.6
 SENTENCE_WEIGHT = 1.0
 MAX_QUERY_TERMS = 64
 POSTINGS_BUDGET = 50_000  # matching rows BM25 may score per question (large archives)
+SPEAKER_DEPTH = 10  # "what did X say": X's passages among this many best move first
 
 
 class Searcher:
@@ -62,6 +65,7 @@ class Searcher:
         self._faiss: tuple[int, VectorIndex] | None = None
         # per generation: (generation, passages, document frequency of each term asked about)
         self._df: tuple[int, int, dict[str, int]] = (-1, 0, {})
+        self.quotes = QuoteLookup(self.store)  # who said what (qa/quotes/)
 
     def close(self) -> None:
         self.store.close()
@@ -111,14 +115,16 @@ class Searcher:
             if allowed is not None and len(allowed) == 0:
                 return Answer(question, [], True, filters.given, self._excluder(filters))
             ranked = self._rank(question, query_vector, mode, fusion, k, filters, allowed)
+            ranked, asked = self._speaker_first(question, ranked, allowed)
             picked = self._pick(ranked, k, collapse)
+            said = self.quotes.of_passages([row.id for _, row in picked])
             copies = self.store.copies([row.group for _, row in picked]) if collapse else {}
             cosines = self._cosines(query_vector, [row.id for _, row in picked])
             terms = content_terms(question)
             signals = question_signals(question, terms, self.store.mentions)
         finally:
             self.store.conn.execute("COMMIT")
-        hits, no_match = _hits(picked, copies, cosines, signals, query_vector, terms)
+        hits, no_match = _hits(picked, copies, cosines, signals, query_vector, terms, said, asked)
         if min_relevance is not None:
             hits = [replace(h, rank=i) for i, h in enumerate(
                 (h for h in hits if h.relevance >= min_relevance), start=1
@@ -182,6 +188,48 @@ class Searcher:
                 [DENSE_WEIGHT, 1 - DENSE_WEIGHT],
             )
         return ranked
+
+    def _speaker_first(
+        self, question: str, ranked: list[tuple[int, float]], allowed: np.ndarray | None,
+    ) -> tuple[list[tuple[int, float]], set[str] | None]:
+        """'What did Peskov say about tanks': of the best-ranked passages, those holding the
+        asked speaker's quotes come first (qa/quotes/question.py says who is asked)."""
+        asked = speaker_question(question, self.quotes.speakers())
+        if asked is None:
+            return ranked, None
+        names, _ = asked
+        theirs = set(self.quotes.passages_by(names))
+        first = [(pid, s) for pid, s in ranked[:SPEAKER_DEPTH] if pid in theirs]
+        if not first:
+            return ranked, set(names)
+        moved = {pid for pid, _ in first}
+        return first + [(pid, s) for pid, s in ranked if pid not in moved], set(names)
+
+    def rank_within(
+        self, text: str, ids: list[int], depth: int, query_vector: np.ndarray | None = None
+    ) -> tuple[np.ndarray, list[tuple[int, float]]]:
+        """Hybrid ranking of ``text`` over these passages only (`qa quotes --about`)."""
+        if query_vector is None:
+            query_vector = self.encoder.encode([text])[0]
+        self.store.conn.execute("BEGIN")
+        try:
+            ranked = self._rank(text, query_vector, Mode.HYBRID, Fusion.CONVEX, depth, Filters(),
+                                np.asarray(sorted(ids), dtype=np.int64))
+        finally:
+            self.store.conn.execute("COMMIT")
+        return query_vector, ranked
+
+    def sentence_cosines(
+        self, query_vector: np.ndarray, ids: list[int]
+    ) -> dict[int, dict[tuple[int, int], float]]:
+        """passage id -> {sentence span: cosine to the query}."""
+        out: dict[int, dict[tuple[int, int], float]] = {}
+        for pid, row in self.store.passages(ids).items():
+            spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
+            vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
+            cosines = vectors.astype(np.float32) @ query_vector.astype(np.float32)
+            out[pid] = {(int(a), int(b)): float(c) for (a, b), c in zip(spans, cosines)}
+        return out
 
     def _pick(
         self, ranked: list[tuple[int, float]], k: int, collapse: bool
@@ -332,15 +380,26 @@ def _hits(
     signals: tuple[int, float],
     query_vector: np.ndarray,
     terms: list[str],
+    said: dict[int, list] | None = None,
+    asked: set[str] | None = None,
 ) -> tuple[list[Hit], bool]:
-    """The hits with answer sentence, copies and relevance; and whether nothing answers."""
+    """The hits with answer sentence, copies and relevance; and whether nothing answers.
+
+    ``said``: each passage's quotes; ``asked``: the speakers a "what did X say" question names,
+    whose quote sentences the answer is chosen among (when the passage has one)."""
+    said = said or {}
     hits: list[Hit] = []
     found: list[np.ndarray] = []
     for score, row in picked:
         spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
         vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
         stems = [stems_of(row.text[a:b]) for a, b in spans]
-        start, end, sentence_cosine = pick_sentence(row.text, spans, vectors, query_vector, terms, stems)
+        quotes = said.get(row.id, [])
+        theirs = np.asarray(asked_sentences(spans, quotes, asked), dtype=bool) if asked else None
+        start, end, sentence_cosine = pick_sentence(
+            row.text, spans, vectors, query_vector, terms, stems,
+            only=theirs if theirs is not None and theirs.any() else None,
+        )
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,
@@ -355,6 +414,6 @@ def _hits(
             cosines.get(row.id, 0.0), sentence_cosine, term_coverage(set().union(*stems), terms)
         ))
         hits.append(Hit(len(hits) + 1, score, 0.0, row.id, row.text, row.text[start:end], start,
-                        source, also))
+                        source, also, speaker_of(quotes, start, end)))
     relevance, no_match = relevance_model().judge(found, *signals)
     return [replace(hit, relevance=r) for hit, r in zip(hits, relevance)], no_match
