@@ -296,8 +296,9 @@ def _np_ending(tokens: list[str], lower: list[str], k: int) -> Mention | None:
             run.insert(0, "the")
         alt: tuple[str, ...] = ()
         if j >= 1 and lower[j] == "," and is_cap(tokens[j - 1]):
-            before = _np_ending(tokens, lower, j - 1)
-            alt = before.words if before is not None and before.kind == "name" else ()
+            before = _np_ending(tokens, lower, j - 1)  # only a name opening the sentence
+            if before is not None and before.kind == "name" and j - len(before.words) <= 0:
+                alt = before.words
         while run and run[0].lower() in STARTERS and run[0].lower() != "the":
             run = run[1:]
         if not run or run == ["the"]:

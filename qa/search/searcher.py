@@ -191,19 +191,18 @@ class Searcher:
 
     def _speaker_first(
         self, question: str, ranked: list[tuple[int, float]], allowed: np.ndarray | None,
-    ) -> tuple[list[tuple[int, float]], set[str] | None]:
+    ) -> tuple[list[tuple[int, float]], tuple[set[str], str] | None]:
         """'What did Peskov say about tanks': of the best-ranked passages, those holding the
-        asked speaker's quotes come first (qa/quotes/question.py says who is asked)."""
+        asked speaker's quotes come first (qa/quotes/question.py says who is asked and about
+        what). Returns the ranking and (the asked speakers, the topic) or None."""
         asked = speaker_question(question, self.quotes.speakers())
         if asked is None:
             return ranked, None
-        names, _ = asked
+        names, topic = asked
         theirs = set(self.quotes.passages_by(names))
         first = [(pid, s) for pid, s in ranked[:SPEAKER_DEPTH] if pid in theirs]
-        if not first:
-            return ranked, set(names)
         moved = {pid for pid, _ in first}
-        return first + [(pid, s) for pid, s in ranked if pid not in moved], set(names)
+        return first + [(pid, s) for pid, s in ranked if pid not in moved], (set(names), topic)
 
     def rank_within(
         self, text: str, ids: list[int], depth: int, query_vector: np.ndarray | None = None
@@ -381,13 +380,15 @@ def _hits(
     query_vector: np.ndarray,
     terms: list[str],
     said: dict[int, list] | None = None,
-    asked: set[str] | None = None,
+    asked: tuple[set[str], str] | None = None,
 ) -> tuple[list[Hit], bool]:
     """The hits with answer sentence, copies and relevance; and whether nothing answers.
 
     ``said``: each passage's quotes; ``asked``: the speakers a "what did X say" question names,
-    whose quote sentences the answer is chosen among (when the passage has one)."""
+    whose quote sentences the answer is chosen among (when the passage has one, matching the
+    topic's words rather than the name's), and the topic."""
     said = said or {}
+    topic_terms = content_terms(asked[1]) if asked else terms
     hits: list[Hit] = []
     found: list[np.ndarray] = []
     for score, row in picked:
@@ -395,10 +396,11 @@ def _hits(
         vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
         stems = [stems_of(row.text[a:b]) for a, b in spans]
         quotes = said.get(row.id, [])
-        theirs = np.asarray(asked_sentences(spans, quotes, asked), dtype=bool) if asked else None
+        theirs = np.asarray(asked_sentences(spans, quotes, asked[0]), dtype=bool) if asked else None
+        only = theirs if theirs is not None and theirs.any() else None
         start, end, sentence_cosine = pick_sentence(
-            row.text, spans, vectors, query_vector, terms, stems,
-            only=theirs if theirs is not None and theirs.any() else None,
+            row.text, spans, vectors, query_vector, topic_terms if only is not None else terms,
+            stems, only=only,
         )
         article = row.article
         source = HitSource(
