@@ -213,7 +213,9 @@ def attribute(passages: list[str]) -> list[list[Quote]]:
               for s in _attribute_paragraph(paragraph, speakers) if s.speaker]
     _resolve_forward(spoken, speakers.people)
     for sentence in spoken:
-        kind = "direct" if sentence.reading.quoted_words >= MIN_QUOTED_WORDS else "indirect"
+        r = sentence.reading
+        quoted = r.quoted_words >= MIN_QUOTED_WORDS or (r.quoted_words and r.starts_quoted)
+        kind = "direct" if quoted else "indirect"
         speaker = (sentence.speaker or "")[:MAX_SPEAKER_CHARS]
         found[sentence.passage].append(
             Quote(sentence.passage, sentence.start, sentence.end, speaker, kind)

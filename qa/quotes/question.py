@@ -31,7 +31,7 @@ _IGNORED_PARTS = frozenset("the a an of and for mr mrs ms dr sir & de".split())
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[\w&-]+", text.lower().replace("’", "'").replace("'s", " 's"))
+    return re.findall(r"'s|[\w&-]+", text.lower().replace("’", "'").replace("'s", " 's"))
 
 
 _BETWEEN = frozenset("also ever really actually just first last then later publicly "
@@ -82,7 +82,9 @@ def speaker_question(question: str, known: list[str]) -> tuple[list[str], str] |
         return None
     key = _key_words(best[2])
     names = [n for n in known if _matches(n, key)]
-    topic = " ".join(w for w in words if w not in _FRAME and w not in key and w not in SPEECH_WORDS)
+    spelled = {w for n in names for w in _words(n)}
+    topic = " ".join(w for w in words
+                     if w not in _FRAME and w not in spelled and w not in SPEECH_WORDS)
     return names, topic
 
 
