@@ -76,12 +76,12 @@ def speaker_question(question: str, known: list[str]) -> tuple[list[str], str] |
         at = _named_at(name, words, position)
         if at is None or not _asks_for_words(words, at, _span(name, words, at)):
             continue
-        if best is None or (at, -len(name)) < (best[0], -best[1]):
+        if best is None or at < best[0]:  # known is most quoted first: the first wins a tie
             best = (at, len(name), name)
     if best is None:
         return None
     key = _key_words(best[2])
-    names = [n for n in known if _matches(n, key)]
+    names = [n for n in known if n == best[2] or _bare(n) == key]
     spelled = {w for n in names for w in _words(n)}
     topic = " ".join(w for w in words
                      if w not in _FRAME and w not in spelled and w not in SPEECH_WORDS)
@@ -93,7 +93,8 @@ def is_person(name: str) -> bool:
     words are looked for first (an organisation's are often its spokesman's, filed under
     the spokesman's name)."""
     parts = [p for p in _words(name) if p not in _IGNORED_PARTS]
-    return (name[:1].isupper() and len(parts) >= 2
+    words = name.split()
+    return (name[:1].isupper() and len(parts) >= 2 and words[-1][:1].isupper()
             and not any(p in ORGANISATION_WORDS for p in parts))
 
 
@@ -112,19 +113,20 @@ def _named_at(name: str, words: list[str], position: dict[str, int]) -> int | No
     key = _key_words(name)
     if not key or (len(key) == 1 and len(key[0]) < 3):
         return None
-    if all(k in position for k in key):
-        return min(position[k] for k in key)
+    if all(k in position for k in key):  # where its first word the question spells starts
+        return min(position[w] for w in _bare(name) if w in position)
     return None
 
 
 def _span(name: str, words: list[str], at: int) -> int:
     """How many question words from ``at`` spell this speaker's key words."""
-    key = set(_key_words(name))
+    key = set(_bare(name))
     n = 0
     while at + n < len(words) and (words[at + n] in key or words[at + n] in _IGNORED_PARTS):
         n += 1
     return max(n, 1)
 
 
-def _matches(name: str, key: list[str]) -> bool:
-    return set(key) <= set(_words(name))
+def _bare(name: str) -> list[str]:
+    """A name's words without honorifics: "Mr Blair" -> ["blair"]."""
+    return [p for p in _words(name) if p not in _IGNORED_PARTS]

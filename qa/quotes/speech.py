@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.quotes.names import CONNECTORS, STARTERS, TITLE_NOUNS, TITLE_WORDS, WORD, is_cap
+from qa.quotes.names import CONNECTORS, HONORIFICS, STARTERS, TITLE_NOUNS, TITLE_WORDS, WORD, is_cap
 
 _VERB_STEMS = (
     "say says said saying tell tells told add adds added stress stresses stressed note notes "
@@ -301,6 +301,10 @@ def _np_ending(tokens: list[str], lower: list[str], k: int) -> Mention | None:
                 alt = before.words
         while run and run[0].lower() in STARTERS and run[0].lower() != "the":
             run = run[1:]
+        for cut in range(len(run) - 1, 0, -1):  # "Labour's Paul Flynn", "Centre Mr Straw"
+            if run[cut - 1].endswith(("'s", "’s")) or run[cut].lower().rstrip(".") in HONORIFICS:
+                run = run[cut:] if run[cut - 1].endswith(("'s", "’s")) else run[cut:]
+                break
         if not run or run == ["the"]:
             return None
         return Mention("name", tuple(run), alt)

@@ -124,7 +124,9 @@ class Searcher:
             signals = question_signals(question, terms, self.store.mentions)
         finally:
             self.store.conn.execute("COMMIT")
-        hits, no_match = _hits(picked, copies, cosines, signals, query_vector, terms, said, asked)
+        topic_vector = self._topic_vector(asked)
+        hits, no_match = _hits(picked, copies, cosines, signals, query_vector, terms, said, asked,
+                               topic_vector)
         if min_relevance is not None:
             hits = [replace(h, rank=i) for i, h in enumerate(
                 (h for h in hits if h.relevance >= min_relevance), start=1
@@ -203,6 +205,13 @@ class Searcher:
         first = [(pid, s) for pid, s in ranked[:SPEAKER_DEPTH] if pid in theirs]
         moved = {pid for pid, _ in first}
         return first + [(pid, s) for pid, s in ranked if pid not in moved], (set(names), topic)
+
+    def _topic_vector(self, asked: tuple[set[str], str] | None) -> np.ndarray | None:
+        """The topic of a "what did X say about Y" question (Y), encoded: it tells X's quotes
+        apart better than the whole question, whose every quote names X."""
+        if asked is None or not asked[1].strip():
+            return None
+        return self.encoder.encode([asked[1]])[0]
 
     def rank_within(
         self, text: str, ids: list[int], depth: int, query_vector: np.ndarray | None = None
@@ -381,6 +390,7 @@ def _hits(
     terms: list[str],
     said: dict[int, list] | None = None,
     asked: tuple[set[str], str] | None = None,
+    topic_vector: np.ndarray | None = None,
 ) -> tuple[list[Hit], bool]:
     """The hits with answer sentence, copies and relevance; and whether nothing answers.
 
@@ -398,10 +408,15 @@ def _hits(
         quotes = said.get(row.id, [])
         theirs = np.asarray(asked_sentences(spans, quotes, asked[0]), dtype=bool) if asked else None
         only = theirs if theirs is not None and theirs.any() else None
-        start, end, sentence_cosine = pick_sentence(
-            row.text, spans, vectors, query_vector, topic_terms if only is not None else terms,
-            stems, only=only,
-        )
+        if only is not None and topic_vector is not None:
+            start, end, _ = pick_sentence(row.text, spans, vectors, topic_vector, topic_terms,
+                                          stems, only=only)
+            sentence_cosine = float((vectors.astype(np.float32) @ query_vector.astype(np.float32)).max())
+        else:
+            start, end, sentence_cosine = pick_sentence(
+                row.text, spans, vectors, query_vector, topic_terms if only is not None else terms,
+                stems, only=only,
+            )
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,
