@@ -13,6 +13,7 @@ quote's (start, end) is exactly a sentence span of the passage that answers use.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from qa.ingest.passages import split_sentences
@@ -53,6 +54,7 @@ class _Sentence:
     end: int
     reading: Reading
     words: int
+    text: str = ""
     speaker: str | None = None
 
 
@@ -62,16 +64,20 @@ class _Speakers:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.last: str | None = None
-        self.recent: list[str] = []  # people who spoke, latest last
+        self.recent: list[str] = []  # people who spoke or were named, latest last
+        self.speakers: list[str] = []  # people who spoke, latest last
         self.phrases: list[str] = []  # unnamed speakers ("a spokesman for Darlington Council")
         self.organisations: list[str] = []
+        self.sentence = ""  # the sentence being resolved
+        self.known_organisations: set[str] = set()
         self.people = {p.name for p in registry.people if not p.is_organisation}
 
     def resolve(self, mention: Mention) -> str | None:
         words = list(mention.words)
         if mention.kind == "pronoun":
             if mention.words[0] in ("he", "she"):
-                return self._person(mention.words[0]) or self.last
+                return (self._in_sentence(mention.words[0]) or self._person(mention.words[0])
+                        or self.last)
             if mention.words[0] == "it" and self.organisations:
                 return self.organisations[-1]
             return self.last
@@ -104,7 +110,36 @@ class _Speakers:
                 return "the " + named
             if words[-1] in ORGANISATION_NOUNS and self.organisations:
                 return self.organisations[-1]
+            if words[-1] in ORGANISATION_NOUNS:  # "Shares in Krispy Kreme fell after the firm ..."
+                named = self._named_before(mention.text)
+                if named:
+                    self.known_organisations.add(named)
+                    return named
         return _tidy(mention.text)
+
+    def _in_sentence(self, pronoun: str) -> str | None:
+        """'... after Biden distinguished himself after he claimed': a person the sentence
+        names before the pronoun, of a compatible sex."""
+        at = re.search(rf"\b{pronoun}\b", self.sentence, flags=re.IGNORECASE)
+        head = self.sentence[: at.start()] if at else ""
+        other = "m" if pronoun == "she" else "f"
+        best = None
+        for name in self.registry.mentioned_in(head):
+            person = self.registry.person(name)
+            if name not in self.people or (person and person.gender == other):
+                continue
+            where = head.rfind(name.split()[-1])
+            if best is None or where > best[0]:
+                best = (where, name)
+        return best[1] if best else None
+
+    def _named_before(self, phrase: str) -> str | None:
+        """The first name the article knows that the current sentence gives before ``phrase``."""
+        at = self.sentence.lower().find(phrase.lower())
+        head = self.sentence[: at if at >= 0 else len(self.sentence)]
+        found = [(head.find(p.name), p.name) for p in self.registry.people
+                 if p.name in head and p.gender is None]
+        return min(found)[1] if found else None
 
     def _unbound(self, mention: Mention) -> str | None:
         """A title no name is bound to: one that spoke before under that title, else the last
@@ -119,8 +154,8 @@ class _Speakers:
             return same
         head = [w for w in mention.words if w.lower() in TITLE_NOUNS]
         if head and not head[-1].lower().endswith("s") and mention.words[0].lower() == "the":
-            if self.recent:
-                return self.recent[-1]
+            if self.speakers:
+                return self.speakers[-1]
         return _tidy(mention.text)
 
     def _person(self, pronoun: str) -> str | None:
@@ -135,11 +170,17 @@ class _Speakers:
 
     def spoke(self, speaker: str) -> None:
         self.last = speaker
-        if _is_person_phrase(speaker):
+        if speaker in self.known_organisations or (
+            " " not in speaker and speaker not in self.people
+        ):
+            self.organisations.append(speaker)  # "Moscow", "Pernod", the firm named before
+        elif _is_person_phrase(speaker):
             self.phrases.append(speaker)  # "a spokeswoman for Royal Mail": a person
             self.mentioned(speaker)
-        elif speaker in self.people or (" " not in speaker and speaker[:1].isupper()):
+            self.speakers.append(speaker)
+        elif speaker in self.people:
             self.mentioned(speaker)
+            self.speakers.append(speaker)
         elif "'s " not in speaker and "’s " not in speaker:
             self.organisations.append(speaker)
 
@@ -247,7 +288,7 @@ def _paragraphs(passages: list[str]) -> list[list[_Sentence]]:
                 reading = read_sentence(piece, open_)
                 open_ = reading.open_after
                 sentences.append(_Sentence(index, line_start + start, line_start + end,
-                                           reading, len(piece.split())))
+                                           reading, len(piece.split()), piece))
             if sentences:
                 out.append(sentences)
             line_start += len(line) + 1
@@ -264,9 +305,12 @@ def _leading_person(sentence: _Sentence, speakers: _Speakers) -> str | None:
 
 
 def _is_quoted(sentence: _Sentence) -> bool:
+    """A sentence without a speech verb that is a quotation: it begins inside (or with) the
+    quotation, or a long one makes most of it (not 'No «law on non-returnees» in sight')."""
     r = sentence.reading
     return r.quoted_words >= MIN_QUOTED_WORDS and (
-        r.quoted_words >= MIN_QUOTE_SHARE * sentence.words or r.starts_quoted
+        r.starts_quoted or (r.quoted_words >= 2 * MIN_QUOTED_WORDS
+                            and r.quoted_words >= MIN_QUOTE_SHARE * sentence.words)
     )
 
 
@@ -276,12 +320,15 @@ def _attribute_paragraph(sentences: list[_Sentence], speakers: _Speakers) -> lis
     before: _Sentence | None = None
     for sentence in sentences:
         reading = sentence.reading
+        if before is not None:
+            _remember_mentions(before, speakers)
         carried = before is not None and before.reading.open_after and before.speaker
         before = sentence
         if carried and not (reading.speech and reading.subject is not None):
             sentence.speaker = previous  # a quotation that goes on from the last sentence
             continue
         if reading.speech and reading.subject is not None:
+            speakers.sentence = sentence.text
             speaker = speakers.resolve(reading.subject)
             if speaker:
                 sentence.speaker = speaker
@@ -300,9 +347,20 @@ def _attribute_paragraph(sentences: list[_Sentence], speakers: _Speakers) -> lis
         for waiting in pending:  # the quotation ended without an attribution
             waiting.speaker = previous or speakers.last
         pending = []
-        subject = _leading_person(sentence, speakers)
-        if subject:
-            speakers.mentioned(subject)
     for waiting in pending:
         waiting.speaker = previous or speakers.last
+    if before is not None:
+        _remember_mentions(before, speakers)
     return sentences
+
+
+def _remember_mentions(sentence: _Sentence, speakers: _Speakers) -> None:
+    """The people a sentence names, for a later he/she: those it only mentions first, then its
+    subject, then its speaker (the likeliest referent last)."""
+    lead = _leading_person(sentence, speakers)
+    for name in speakers.registry.mentioned_in(sentence.text):
+        if name in speakers.people and name not in (sentence.speaker, lead):
+            speakers.mentioned(name)
+    for name in (lead, sentence.speaker):
+        if name in speakers.people:
+            speakers.mentioned(name)

@@ -27,8 +27,10 @@ TITLE_NOUNS = frozenset(
 # capitalised words that belong to titles, not names ("Foreign Minister", "Prime Minister")
 TITLE_WORDS = TITLE_NOUNS | frozenset(
     "prime foreign home finance defence defense interior justice trade health education "
-    "culture economy shadow former deputy vice acting presidential press first lord".split()
+    "culture economy shadow former deputy vice acting presidential press first lord state "
+    "lt col gen sgt capt maj brig adm".split()
 )
+DISTINGUISHING = frozenset("shadow former deputy vice acting ex assistant junior".split())
 # capitalised words that start sentences, never names
 STARTERS = frozenset(
     "the a an but and or so yet in on at after before when while however meanwhile his her "
@@ -36,6 +38,8 @@ STARTERS = frozenset(
     "still even now last next earlier later speaking asked according although though despite "
     "since until for from with without by of to about over under instead indeed thus "
     "moreover furthermore nevertheless meanwhile separately overall yesterday today "
+    "following turning echoing referring commenting speaking replying responding "
+    "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 CONNECTORS = frozenset("of de da del di van von bin al la le du der den &".split())
@@ -72,7 +76,9 @@ FEMALE_NAMES = frozenset(
     "sophia alexis lori kayla jane tessa hillary hilary condoleezza angela theresa nicola "
     "harriet yvette ruth clare claire estelle patricia margaret ursula christine kamala "
     "nancy elena maria olga irina tatiana natalia svetlana yulia valentina marina anastasia "
-    "ekaterina liz priti".split()
+    "ekaterina liz priti fiona cathy hazel tessa jacqui glenda jemma kate sarah helen "
+    "sally sue susan emily anne joanne jo lucy caroline alison beverley baroness "
+    "nicola harriet clare margaret".split()
 )
 
 
@@ -114,7 +120,22 @@ class Person:
 
 
 def split_title(words: list[str]) -> tuple[list[str], list[str]]:
-    """A capitalised run -> (title words, name words): the name follows the last title word."""
+    """A capitalised run -> (title words, name words): the name follows the last title word.
+
+    An organisation's name is not split ("the Home Office"); a person's affiliation after
+    "of" is dropped ("Eric Schnaible of the PCO")."""
+    if any(w.lower() in ORGANISATION_WORDS for w in words):
+        if "of" in words[1:]:
+            cut = words.index("of", 1)
+            head = words[:cut]
+            if len(head) >= 2 and not any(w.lower() in ORGANISATION_WORDS | TITLE_WORDS for w in head):
+                return [], head
+        return [], words
+    if "of" in words[1:]:
+        cut = words.index("of", 1)
+        head = words[:cut]
+        if len(head) >= 2 and head[-1].lower() not in TITLE_WORDS:
+            words = head
     last = -1
     for i, w in enumerate(words):
         if w.lower() in TITLE_WORDS:
@@ -216,12 +237,22 @@ class Registry:
             k += 1
         if not any(p.lower() in TITLE_NOUNS for p in parts[:4]):
             return None
+        closed = k < len(words) and words[k] in (",", ")", ".")
+        verbs = {"said", "says", "told", "added", "warned", "announced", "stressed", "noted"}
+        if not closed or len(parts) > 7 or verbs & {p.lower() for p in parts}:
+            return None  # "Condoleezza Rice, the prime minister said ...": not apposition
         return " ".join(parts)
 
     def _bind(self, title: str, person: Person) -> None:
         self.bound.append((title.lower(), person))
         person.titles.append(title)
         person.learn_gender(title.split())
+
+    def mentioned_in(self, text: str) -> list[str]:
+        """The people of the article whose surname (or full name) this text contains."""
+        lowered = set(re.findall(r"[\w'’-]+", text.lower()))
+        return [p.name for p in self.people
+                if not p.is_organisation and p.parts and p.parts[-1] in lowered]
 
     def person(self, name: str) -> Person | None:
         for person in self.people:
@@ -285,6 +316,8 @@ class Registry:
             tw = title.split()
             if head not in tw or not capitals <= set(tw):
                 continue
+            if (set(tw) & DISTINGUISHING) - set(words):  # "shadow home secretary" is not
+                continue                                 # "the home secretary"
             score = 1 + len(set(words) & set(tw))
             if score > best_score:
                 best, best_score = person.name, score

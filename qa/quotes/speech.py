@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.quotes.names import CONNECTORS, HONORIFICS, STARTERS, TITLE_NOUNS, TITLE_WORDS, WORD, is_cap
+from qa.quotes.names import (
+    CONNECTORS, HONORIFICS, ORGANISATION_WORDS, STARTERS, TITLE_NOUNS, TITLE_WORDS, WORD, is_cap,
+)
 
 _VERB_STEMS = (
     "say says said saying tell tells told add adds added stress stresses stressed note notes "
@@ -27,14 +29,16 @@ _VERB_STEMS = (
     "thinks ask asks asked reiterated reiterates underlined underlines observed "
     "cautioned cautions told predicted estimated forecast agreed objected protested "
     "blamed alleged announced quipped joked conceded countered retorted pledged disclosed "
-    "refuted attributed specified indicated"
+    "refuted attributed specified indicated repeated"
 )
 PARTICIPLES = frozenset(
     "saying adding suggesting arguing insisting claiming warning noting stressing accusing "
     "describing telling explaining reiterating calling urging predicting stating".split()
 )
 SPEECH_VERBS = frozenset(_VERB_STEMS.split())
-PHRASAL = {"pointed": ("out", "to"), "points": ("out", "to"), "point": "out", "went": "on", "goes": "on",
+PHRASAL = {"pointed": ("out", "to"), "points": ("out", "to"), "point": "out",
+           "spoken": ("of", "about"), "talked": ("about", "of"),
+           "talks": ("about", "of"), "went": "on", "goes": "on",
            "called": ("for", "on"), "calls": ("for", "on"), "spelled": "out", "set": "out"}
 # only count as speech when followed by that/: or a quote ("believes that ...")
 WEAK_VERBS = frozenset("believes believed thinks estimated agreed described describes".split())
@@ -160,18 +164,37 @@ def read_sentence(sentence: str, open_in: bool) -> Reading:
     return Reading(words, open_after, subject, speech, starts, lead)
 
 
+SUBORDINATORS = frozenset("as when while after before although though if since because once".split())
+
+
 def _speech_frame(tokens: list[str]) -> tuple[Mention | None, bool]:
     lower = [t.lower() for t in tokens]
-    for v in range(len(lower)):
+    first = 0  # "As Mr Brown announced the date, Ernst & Young urged him ...": the main clause
+    if lower and lower[0] in SUBORDINATORS and "," in lower:
+        first = lower.index(",") + 1
+    found = _verb_frame(tokens, lower, first) or (first and _verb_frame(tokens, lower, 0))
+    if found:
+        return found, True
+    return _other_frames(tokens, lower)
+
+
+def _verb_frame(tokens: list[str], lower: list[str], first: int) -> Mention | None:
+    for v in range(first, len(lower)):
         if lower[v] in PARTICIPLES and v > 0 and lower[v - 1] not in PASSIVE:
             continue
         if not _is_speech_verb(lower, v):
             continue
         if v and lower[v - 1] in PASSIVE and not lower[v].endswith("ing"):
             continue
+        if v and (lower[v - 1].endswith(("'s", "’s")) or lower[v - 1] in ("the", "a", "his", "her", "their", "its", "these", "those")):
+            continue  # "Peskov's comments", "the statement": a noun, not a verb
         subject = _subject_before(tokens, lower, v) or _inverted(tokens, lower, v)
         if subject is not None:
-            return subject, True
+            return subject
+    return None
+
+
+def _other_frames(tokens: list[str], lower: list[str]) -> tuple[Mention | None, bool]:
     for i in range(len(lower) - 3):  # "the paper quoted Mr Chernin as saying"
         if lower[i] == "quoted" and is_cap(tokens[i + 1]):
             run = _cap_run_forward(tokens, i + 1)
@@ -240,6 +263,12 @@ def _inverted(tokens: list[str], lower: list[str], v: int) -> Mention | None:
         run = _cap_run_forward(tokens, v + 1)
         mention = Mention("name", tuple(run)) if run else None
         end = v + 1 + len(run)
+        k = end  # "said Apacs spokeswoman Jemma Smith": the name after the title
+        while k < len(lower) and lower[k] in TITLE_WORDS and not is_cap(tokens[k]):
+            k += 1
+        if k > end and k < len(tokens) and is_cap(tokens[k]):
+            after = _cap_run_forward(tokens, k)
+            mention, end = Mention("name", tuple(after)), k + len(after)
     elif lower[v + 1] in ("the", "a", "an", "its", "his", "her", "their"):
         mention = _forward_np(tokens, v + 1)
         end = v + 1 + len(mention.words) if mention else v + 1
@@ -287,6 +316,16 @@ def _np_ending(tokens: list[str], lower: list[str], k: int) -> Mention | None:
                           or (lower[j] == "and" and j > 0 and is_cap(tokens[j - 1]))):
             run.insert(0, tokens[j])
             j -= 1
+        if j >= 1 and lower[j] in ("in", "at", "from") and j + 1 == k - len(run) + 1:
+            inner = j - 1  # "the Office (PCO) in Baghdad said": the place is not the speaker
+            if lower[inner] == ")":
+                while inner >= 0 and lower[inner] != "(":
+                    inner -= 1
+                inner -= 1
+            if inner >= 0:
+                before = _np_ending(tokens, lower, inner)
+                if before is not None:
+                    return before
         jj, lead = (j - 1, ("the",)) if j >= 0 and lower[j] == "the" else (j, ())
         if jj >= 1 and lower[jj] in ("for", "of", "at") and lower[jj - 1] in TITLE_NOUNS:
             head = _np_ending(tokens, lower, jj - 1)  # "a spokesman for Darlington Council"
@@ -302,6 +341,8 @@ def _np_ending(tokens: list[str], lower: list[str], k: int) -> Mention | None:
         while run and run[0].lower() in STARTERS and run[0].lower() != "the":
             run = run[1:]
         for cut in range(len(run) - 1, 0, -1):  # "Labour's Paul Flynn", "Centre Mr Straw"
+            if any(w.lower() in ORGANISATION_WORDS for w in run[cut:]):
+                continue  # "the Pentagon's Project and Contract Office" stays whole
             if run[cut - 1].endswith(("'s", "’s")) or run[cut].lower().rstrip(".") in HONORIFICS:
                 run = run[cut:] if run[cut - 1].endswith(("'s", "’s")) else run[cut:]
                 break
@@ -351,8 +392,11 @@ def _forward_np(tokens: list[str], i: int) -> Mention | None:
     if any(w in DATA_NOUNS for w in low[:3]) and not any(is_cap(p) for p in phrase[1:2]):
         return None
     caps = [p for p in phrase if is_cap(p)]
-    if caps and is_cap(phrase[0]):
-        return Mention("name", tuple(_cap_run_forward(phrase, 0)))
+    run = _cap_run_forward(phrase, 0) if caps and is_cap(phrase[0]) else []
+    if run and len(run) < len(phrase) and (low[-1] in GROUP_NOUNS or low[-1].rstrip("s") in GROUP_NOUNS):
+        return Mention("group", tuple(phrase))  # "Chinese state press reports"
+    if run:
+        return Mention("name", tuple(run))
     if any(w in TITLE_NOUNS for w in low):
         return Mention("title", tuple(phrase))
     if any(w in GROUP_NOUNS or w.rstrip("s") in GROUP_NOUNS for w in low):
