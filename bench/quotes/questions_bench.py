@@ -59,10 +59,13 @@ def _expected(question: dict) -> set[str]:
 
 def _right(hit, question: dict, expected: set[str]) -> bool:
     """The answer is one of the expected sentences, of the article or of a copy of it (the BBC
-    set holds some articles twice; qa shows copies as one hit with also_in)."""
+    set holds some articles twice, not always word for word: the same sentence of 8 words or
+    more in another article is the same quote)."""
     wanted = Path(question["path"]).resolve()
     paths = [hit.source.path, *(c.path for c in hit.also_in)]
-    return hit.answer in expected and any(Path(p).resolve() == wanted for p in paths)
+    if hit.answer not in expected:
+        return False
+    return any(Path(p).resolve() == wanted for p in paths) or len(hit.answer.split()) >= 8
 
 
 def questions(split: str, misses: bool) -> dict:
