@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ](?:[\w'’-]|\.(?=\w))*|\S")
 
@@ -109,12 +110,12 @@ class Person:
         elif self.gender is None and self.parts and self.parts[0] in FEMALE_NAMES:
             self.gender = "f"
 
-    @property
+    @cached_property
     def is_organisation(self) -> bool:
         words = self.name.split()
         return "&" in words or any(w.lower() in ORGANISATION_WORDS for w in words)
 
-    @property
+    @cached_property
     def parts(self) -> list[str]:
         return [p.lower() for p in self.name.split() if p.lower() not in KEPT_HONORIFICS]
 
@@ -195,7 +196,8 @@ class Registry:
         run = [w for w in run if w]
         title, name = split_title(strip_starters(run))
         name = strip_starters(name)
-        if len(name) == 1:  # "Ms Roche": a known person's gender
+        if len(name) == 1 and run[0].lower().rstrip(".") in HONORIFICS | KEPT_HONORIFICS:
+            # "Ms Roche": a known person's gender
             known = self.person(self.resolve_name(run) or "")
             if known is not None:
                 known.learn_gender(run)

@@ -68,6 +68,7 @@ DATA_NOUNS = frozenset(
 )
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
+_ANY_QUOTE = re.compile("[\"“”„«»‘]")
 _OPEN_DOUBLE = "“„«"
 _CLOSE_DOUBLE = "”»"
 
@@ -111,6 +112,8 @@ class Reading:
 
 def frame(sentence: str, open_in: bool) -> tuple[str, int, bool, bool]:
     """(frame text, words inside quotes, quote open at the end, starts inside a quote)."""
+    if not open_in and not _ANY_QUOTE.search(sentence):
+        return sentence, 0, False, False  # most sentences: nothing to take out
     out: list[str] = []
     inside: list[str] = []
     open_ = open_in
