@@ -173,12 +173,15 @@ def test_ask_json_names_the_speaker_of_the_answer(seed_index_dir):
     first = out["results"][0]
     assert first["speaker"] == "Dmitry Peskov"
     listed = {q["quote"] for q in quotes_json(seed_index_dir, "Peskov")}
-    assert first["answer"] in listed
+    assert any(quote in first["answer"] for quote in listed)  # (with context when widened)
     plain = json.loads(invoke("ask", "Leopard tanks", "--json", "--index-dir",
                               str(seed_index_dir)).stdout)
     quoted = {q["quote"]: q["speaker"] for q in quotes_json(seed_index_dir)}
     for hit in plain["results"]:
-        assert hit["speaker"] == quoted.get(hit["answer"])
+        inside = {speaker for quote, speaker in quoted.items() if quote in hit["answer"]}
+        assert hit["speaker"] in inside if hit["speaker"] else True
+        if not inside:
+            assert hit["speaker"] is None
 
 
 def test_quotes_stays_light(seed_index_dir):

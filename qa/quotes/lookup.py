@@ -66,9 +66,3 @@ def speaker_of(quotes: list[QuoteRow], start: int, end: int) -> str | None:
         if s == start and e == end:
             return speaker
     return None
-
-
-def asked_sentences(spans, quotes: list[QuoteRow], asked: set[str]) -> list[bool]:
-    """Per sentence span: whether it is a quote by one of the asked speakers."""
-    theirs = {(s, e) for s, e, speaker, _ in quotes if speaker in asked}
-    return [(int(a), int(b)) in theirs for a, b in spans]

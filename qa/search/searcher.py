@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.search.answer import pick_sentence
+from qa.search import answer as answers
 from qa.search.modes import Fusion, Mode
 from qa.errors import BadInputError, IndexError_
 from qa.ingest.files import display_path
@@ -25,7 +25,7 @@ from qa.search.relevance import question_signals, term_coverage
 from qa.search.results import Answer, Copy, Hit, HitSource
 from qa.search.terms import content_terms, fts_query, stems_of
 from qa.index.layout import read_manifest
-from qa.quotes.lookup import QuoteLookup, asked_sentences, speaker_of
+from qa.quotes.lookup import QuoteLookup, speaker_of
 from qa.quotes.question import speaker_question
 from qa.index.vectors import VectorIndex, load_index, stored_vectors
 
@@ -125,8 +125,8 @@ class Searcher:
         finally:
             self.store.conn.execute("COMMIT")
         topic_vector = self._topic_vector(asked)
-        hits, no_match = _hits(picked, copies, cosines, signals, query_vector, terms, said, asked,
-                               topic_vector)
+        hits, no_match = _hits(question, picked, copies, cosines, signals, query_vector, terms,
+                               said, asked, topic_vector)
         if min_relevance is not None:
             hits = [replace(h, rank=i) for i, h in enumerate(
                 (h for h in hits if h.relevance >= min_relevance), start=1
@@ -381,7 +381,26 @@ def article_by_ref(store: Store, ref: str) -> tuple[ArticleRow, list[PassageRow]
     )
 
 
+def answer_passage(row: PassageRow, quotes: list | None = None) -> answers.Passage:
+    """A stored passage as the answer choice reads it (sentence spans and vectors decoded;
+    with its quotes, who each sentence quotes)."""
+    spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
+    vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
+    speakers = [speaker_of(quotes, int(a), int(b)) for a, b in spans] if quotes else None
+    return answers.Passage(row.text, spans, vectors, row.paragraph, speakers)
+
+
+def _asked_quotes(passage: answers.Passage, asked: tuple[set[str], str] | None) -> np.ndarray | None:
+    """Per sentence: a quote by the speaker a "what did X say" question asks about (None when
+    the question asks nobody's words or the passage holds none of X's quotes)."""
+    if asked is None or not passage.speakers:
+        return None
+    theirs = np.asarray([s in asked[0] for s in passage.speakers], dtype=bool)
+    return theirs if theirs.any() else None
+
+
 def _hits(
+    question_text: str,
     picked: list[tuple[float, PassageRow]],
     copies: dict[int, list[tuple[int, int, ArticleRow]]],
     cosines: dict[int, float],
@@ -398,25 +417,19 @@ def _hits(
     whose quote sentences the answer is chosen among (when the passage has one, matching the
     topic's words rather than the name's), and the topic."""
     said = said or {}
-    topic_terms = content_terms(asked[1]) if asked else terms
     hits: list[Hit] = []
     found: list[np.ndarray] = []
-    for score, row in picked:
-        spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-        vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
-        stems = [stems_of(row.text[a:b]) for a, b in spans]
-        quotes = said.get(row.id, [])
-        theirs = np.asarray(asked_sentences(spans, quotes, asked[0]), dtype=bool) if asked else None
-        only = theirs if theirs is not None and theirs.any() else None
+    question = answers.Question.of(question_text, terms)
+    passages = [answer_passage(row, said.get(row.id, [])) for _, row in picked]
+    weights = answers.rarity(passages, question)
+    for (score, row), passage in zip(picked, passages):
+        only = _asked_quotes(passage, asked)
         if only is not None and topic_vector is not None:
-            start, end, _ = pick_sentence(row.text, spans, vectors, topic_vector, topic_terms,
-                                          stems, only=only)
-            sentence_cosine = float((vectors.astype(np.float32) @ query_vector.astype(np.float32)).max())
+            choice = answers.choose(question, passage, topic_vector, weights, only=only)
+            best = float((passage.vectors.astype(np.float32) @ query_vector.astype(np.float32)).max())
+            choice = replace(choice, best_cosine=best)  # relevance reads the question's cosine
         else:
-            start, end, sentence_cosine = pick_sentence(
-                row.text, spans, vectors, query_vector, topic_terms if only is not None else terms,
-                stems, only=only,
-            )
+            choice = answers.choose(question, passage, query_vector, weights, only=only)
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,
@@ -428,9 +441,10 @@ def _hits(
             if pid != row.id and a.id != article.id
         )
         found.append(relevance_features(
-            cosines.get(row.id, 0.0), sentence_cosine, term_coverage(set().union(*stems), terms)
+            cosines.get(row.id, 0.0), choice.best_cosine, term_coverage(stems_of(row.text), terms)
         ))
-        hits.append(Hit(len(hits) + 1, score, 0.0, row.id, row.text, row.text[start:end], start,
-                        source, also, speaker_of(quotes, start, end)))
+        speaker = passage.speakers[choice.sentence] if passage.speakers and len(passage.spans) else None
+        hits.append(Hit(len(hits) + 1, score, 0.0, row.id, row.text,
+                        row.text[choice.start:choice.end], choice.start, source, also, speaker))
     relevance, no_match = relevance_model().judge(found, *signals)
     return [replace(hit, relevance=r) for hit, r in zip(hits, relevance)], no_match
