@@ -175,21 +175,13 @@ class Choice:
 def choose(
     question: Question, passage: Passage, query_vector: np.ndarray, weights: dict[str, float],
     speaker: str | None = None, answer_model: AnswerModel | None = None,
-    only: np.ndarray | None = None,
 ) -> Choice:
-    """The answer of ``passage``: its best sentence, widened as :func:`pick` says.
-
-    ``only``: a boolean per sentence to choose the best among (a "what did X say" question:
-    X's quote sentences, qa/quotes/); None or all False: any sentence.
-    """
+    """The answer of ``passage``: its best sentence, widened as :func:`pick` says."""
     if len(passage.spans) == 0:
         return Choice(0, len(passage.text), 0.0, 0)
     current = answer_model or model()
     x = features(question, passage, query_vector, weights, speaker)
-    scores = current.scores(x)
-    if only is not None and only.any():
-        scores = np.where(only, scores, -np.inf)
-    chosen = pick(passage, scores, current.widen)
+    chosen = pick(passage, current.scores(x), current.widen)
     return Choice(chosen.start, chosen.end, float(x[:, 0].max()), chosen.sentence)
 
 

@@ -124,9 +124,8 @@ class Searcher:
             signals = question_signals(question, terms, self.store.mentions)
         finally:
             self.store.conn.execute("COMMIT")
-        topic_vector = self._topic_vector(asked)
         hits, no_match = _hits(question, picked, copies, cosines, signals, query_vector, terms,
-                               said, asked, topic_vector)
+                               said, asked)
         if min_relevance is not None:
             hits = [replace(h, rank=i) for i, h in enumerate(
                 (h for h in hits if h.relevance >= min_relevance), start=1
@@ -205,13 +204,6 @@ class Searcher:
         first = [(pid, s) for pid, s in ranked[:SPEAKER_DEPTH] if pid in theirs]
         moved = {pid for pid, _ in first}
         return first + [(pid, s) for pid, s in ranked if pid not in moved], (set(names), topic)
-
-    def _topic_vector(self, asked: tuple[set[str], str] | None) -> np.ndarray | None:
-        """The topic of a "what did X say about Y" question (Y), encoded: it tells X's quotes
-        apart better than the whole question, whose every quote names X."""
-        if asked is None or not asked[1].strip():
-            return None
-        return self.encoder.encode([asked[1]])[0]
 
     def rank_within(
         self, text: str, ids: list[int], depth: int, query_vector: np.ndarray | None = None
@@ -390,13 +382,12 @@ def answer_passage(row: PassageRow, quotes: list | None = None) -> answers.Passa
     return answers.Passage(row.text, spans, vectors, row.paragraph, speakers)
 
 
-def _asked_quotes(passage: answers.Passage, asked: tuple[set[str], str] | None) -> np.ndarray | None:
-    """Per sentence: a quote by the speaker a "what did X say" question asks about (None when
-    the question asks nobody's words or the passage holds none of X's quotes)."""
+def _asked_speaker(passage: answers.Passage, asked: tuple[set[str], str] | None) -> str | None:
+    """The name a "what did X say" question asks about as this passage's quotes spell it, for
+    the answer model's "speaker" signal (None: not such a question, or none of X's quotes)."""
     if asked is None or not passage.speakers:
         return None
-    theirs = np.asarray([s in asked[0] for s in passage.speakers], dtype=bool)
-    return theirs if theirs.any() else None
+    return next((s for s in passage.speakers if s in asked[0]), None)
 
 
 def _hits(
@@ -409,13 +400,12 @@ def _hits(
     terms: list[str],
     said: dict[int, list] | None = None,
     asked: tuple[set[str], str] | None = None,
-    topic_vector: np.ndarray | None = None,
 ) -> tuple[list[Hit], bool]:
     """The hits with answer sentence, copies and relevance; and whether nothing answers.
 
-    ``said``: each passage's quotes; ``asked``: the speakers a "what did X say" question names,
-    whose quote sentences the answer is chosen among (when the passage has one, matching the
-    topic's words rather than the name's), and the topic."""
+    ``said``: each passage's quotes (the answer passages learn who each sentence quotes, and a
+    hit's speaker is its answer sentence's); ``asked``: the speakers a "what did X say"
+    question names, and its topic (passed to the answer model as its speaker signal)."""
     said = said or {}
     hits: list[Hit] = []
     found: list[np.ndarray] = []
@@ -423,13 +413,8 @@ def _hits(
     passages = [answer_passage(row, said.get(row.id, [])) for _, row in picked]
     weights = answers.rarity(passages, question)
     for (score, row), passage in zip(picked, passages):
-        only = _asked_quotes(passage, asked)
-        if only is not None and topic_vector is not None:
-            choice = answers.choose(question, passage, topic_vector, weights, only=only)
-            best = float((passage.vectors.astype(np.float32) @ query_vector.astype(np.float32)).max())
-            choice = replace(choice, best_cosine=best)  # relevance reads the question's cosine
-        else:
-            choice = answers.choose(question, passage, query_vector, weights, only=only)
+        choice = answers.choose(question, passage, query_vector, weights,
+                                speaker=_asked_speaker(passage, asked))
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,
