@@ -63,6 +63,7 @@ class RichProgress:
     def stop(self) -> None:
         if self._task is not None:
             self._bar.stop()
+            self._bar.remove_task(self._task)  # a later start (a watch's next batch) shows its own
             self._task = None
 
     def warn(self, message: str) -> None:
