@@ -366,3 +366,42 @@ def test_qa_index_with_a_bare_ray_parses_and_needs_ray(args, tmp_path):
     assert result.exit_code == 1, result.output
     assert "--ray needs Ray, which is not installed" in result.output
     assert not (tmp_path / "index").exists()
+
+
+def test_a_watched_file_replaced_by_rename_is_updated(tmp_path):
+    dump = tmp_path / "wire.jsonl"
+    dump.write_text(json.dumps({"text": "Old story about hangars."}) + "\n", encoding="utf-8")
+    (tmp_path / "neighbour.jsonl").write_text(json.dumps({"text": "Not watched."}) + "\n")
+    w = Watching(tmp_path / "index", [dump])
+    try:
+        assert w.next().report.added == [str(dump)]
+        tmp = tmp_path / ".wire.jsonl.tmp"  # how editors and feed tools save
+        tmp.write_text(json.dumps({"text": "New story about zeppelins."}) + "\n", encoding="utf-8")
+        os.replace(tmp, dump)
+        batch = w.next_change()
+        (tmp_path / "neighbour.jsonl").write_text(json.dumps({"text": "Changed."}) + "\n")
+        assert w.quiet_for(3 * DEBOUNCE) == []  # a sibling of a watched file is not watched
+    finally:
+        w.close()
+    assert batch.report.updated == [str(dump)] and batch.report.articles == 1
+    assert _indexed_paths(tmp_path / "index") == {str(dump)}
+
+
+@pytest.mark.parametrize("value, code", [("nan", 1), ("inf", 2), ("3601", 2), ("soon", 2)])
+def test_hostile_debounce_values(value, code, tmp_path):
+    result = CliRunner().invoke(app, ["index", str(DATA), "--watch", "--debounce", value,
+                                      "--index-dir", str(tmp_path / "index"), "--model", "hashing"])
+    assert result.exit_code == code and "Traceback" not in result.output
+    assert not (tmp_path / "index").exists()
+
+
+def test_a_watched_folder_that_disappears_ends_the_watch_with_one_error(corpus, tmp_path):
+    w = Watching(tmp_path / "index", [corpus])
+    try:
+        w.next()
+        shutil.rmtree(corpus)
+        with pytest.raises(QAError, match="does not exist"):
+            w.next_change()
+        assert _indexed_paths(tmp_path / "index")  # nothing indexed was dropped
+    finally:
+        w.close()

@@ -151,7 +151,7 @@ def index(
                            "of changes (Ctrl-C stops).", rich_help_panel="Watch"),
     ] = False,
     debounce: Annotated[
-        float, typer.Option("--debounce", min=0.0, help="With --watch: seconds without a change "
+        float, typer.Option("--debounce", min=0.0, max=3600.0, help="With --watch: seconds without a change "
                             "before a batch is indexed.", rich_help_panel="Watch"),
     ] = 2.0,
     index_dir: IndexDir = None,

@@ -78,8 +78,8 @@ def watch_index(
         QAError: as `qa index` does (bad paths, another writer, another model); a watched
             path that disappears ends the watch with an error.
     """
-    if not debounce >= 0:
-        raise QAError(f"--debounce must be 0 or more seconds, not {debounce}")
+    if not 0 <= debounce <= 3600:
+        raise QAError(f"--debounce must be from 0 to 3600 seconds, not {debounce}")
     kept = KeptEmbedding(**vars(embedding or Embedding()))
     stop = stop or threading.Event()
     with writer_lock(index_dir):
