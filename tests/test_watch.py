@@ -405,3 +405,18 @@ def test_a_watched_folder_that_disappears_ends_the_watch_with_one_error(corpus, 
         assert _indexed_paths(tmp_path / "index")  # nothing indexed was dropped
     finally:
         w.close()
+
+
+def test_a_change_in_a_symlinked_folder_inside_the_tree_is_indexed(tmp_path):
+    root = tmp_path / "news"
+    (root / "real").mkdir(parents=True)
+    (root / "real" / "a.txt").write_text(ZEPPELIN, encoding="utf-8")
+    (root / "inside-link").symlink_to(root / "real", target_is_directory=True)
+    w = Watching(tmp_path / "index", [root])
+    try:
+        (indexed,) = w.next().report.added  # the real folder once, under whichever name
+        (root / "real" / "a.txt").write_text(ZEPPELIN + "\nA late paragraph.\n", encoding="utf-8")
+        batch = w.next_change()
+    finally:
+        w.close()
+    assert batch.report.updated == [indexed]

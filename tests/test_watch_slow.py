@@ -139,7 +139,10 @@ def test_watch_finds_a_dropped_file_refuses_a_second_writer_and_stops_on_ctrl_c(
     assert again.returncode == 0 and "0 added, 0 updated, 0 removed" in again.stdout  # lock freed
 
 
-def test_kill_9_during_a_batch_keeps_the_previous_generation_and_the_next_run_resumes(corpus, tmp_path):
+@pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 130)])
+def test_a_kill_during_a_batch_keeps_the_previous_generation_and_the_next_run_resumes(
+    sig, code, corpus, tmp_path
+):
     index_dir = tmp_path / "index"
     watcher = _watch(corpus, index_dir, tmp_path)
     before_embeddings, before_articles, generation = _counts(index_dir)
@@ -159,8 +162,8 @@ def test_kill_9_during_a_batch_keeps_the_previous_generation_and_the_next_run_re
                 break
             assert time.monotonic() < deadline, "the batch never started embedding"
             time.sleep(0.02)
-        os.kill(watcher.p.pid, signal.SIGKILL)
-        watcher.p.wait(WAIT)
+        os.kill(watcher.p.pid, sig)  # kill -9, or Ctrl-C inside the batch
+        assert watcher.p.wait(WAIT) == code
     finally:
         watcher.stop()
     assert embeddings < before_embeddings + records, "the batch finished before the kill"

@@ -84,16 +84,18 @@ def watch_index(
     stop = stop or threading.Event()
     with writer_lock(index_dir):
         try:
-            def index(only: set[str] | None, rebuild: bool = False) -> IndexReport:
+            def index(only: set[str] | None, fresh: bool = False) -> IndexReport:
                 return run_index(
-                    index_dir, paths, model, progress, rebuild=rebuild, options=options,
+                    index_dir, paths, model, progress, rebuild=fresh, options=options,
                     index_type=index_type, embedding=kept, only=only,
                 )
 
             changes = ChangeQueue(paths, index_dir, stop)  # before the first run: miss nothing
             yield Batch(index(None, rebuild), first=True)
             for ready, waiting in changes.batches(debounce):
-                yield Batch(index(ready) if ready else IndexReport(), waiting=waiting)
+                # a file in a symlinked folder may be reported through another path to it
+                named = ready | {os.path.realpath(path) for path in ready}
+                yield Batch(index(named) if ready else IndexReport(), waiting=waiting)
         finally:
             stop.set()
             kept.close()
