@@ -420,3 +420,30 @@ def test_a_change_in_a_symlinked_folder_inside_the_tree_is_indexed(tmp_path):
     finally:
         w.close()
     assert batch.report.updated == [indexed]
+
+
+def test_the_lock_is_shared_only_when_held_for_a_watch(tmp_path):
+    from qa.index.lock import writer_lock
+
+    with writer_lock(tmp_path / "index", shared=True):
+        with writer_lock(tmp_path / "index"):  # a batch of the watch: same thread
+            pass
+        seen: list[BaseException] = []
+        other = threading.Thread(target=lambda: _try_lock(tmp_path / "index", seen))
+        other.start()
+        other.join()
+        assert isinstance(seen[0], IndexBusyError)  # anyone else is refused
+    with writer_lock(tmp_path / "index"):
+        with pytest.raises(IndexBusyError):
+            with writer_lock(tmp_path / "index"):
+                pass
+
+
+def _try_lock(index_dir: Path, seen: list) -> None:
+    from qa.index.lock import writer_lock
+
+    try:
+        with writer_lock(index_dir):
+            seen.append(AssertionError("taken twice"))
+    except IndexBusyError as exc:
+        seen.append(exc)

@@ -1,7 +1,7 @@
 """One writer per index folder: an advisory lock held for the whole of `qa index`.
 
-`qa index --watch` holds it for the whole watch; the batches it runs take it again from the
-same thread, which is allowed (re-entrant per thread), so a second `qa index` is refused.
+`qa index --watch` holds it for the whole watch (``shared=True``), and the batches it runs in
+the same thread take it again without blocking; any other `qa index` is refused meanwhile.
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from pathlib import Path
 from qa.errors import IndexBusyError, IndexError_
 from qa.index.layout import IndexLayout
 
-_held = threading.local()  # .folders: the index folders this thread holds the lock of
+_held = threading.local()  # .folders: index folders whose lock this thread holds, shared
 
 
 @contextmanager
-def writer_lock(index_dir: Path) -> Iterator[None]:
+def writer_lock(index_dir: Path, shared: bool = False) -> Iterator[None]:
     """Hold the index folder's write lock; fail at once if another process holds it.
 
     The lock is released by the kernel when the process dies, so a killed `qa index`
-    never leaves a stale lock behind. Taken again by the thread that holds it, it is a no-op.
+    never leaves a stale lock behind. Held with ``shared``, taking it again in the same
+    thread is a no-op (a watch's batches); otherwise every other taker is refused.
     """
     held: set[str] = getattr(_held, "folders", None) or set()
     _held.folders = held
@@ -50,7 +51,8 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        held.add(key)
+        if shared:
+            held.add(key)
         try:
             yield
         finally:

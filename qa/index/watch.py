@@ -82,7 +82,7 @@ def watch_index(
         raise QAError(f"--debounce must be from 0 to 3600 seconds, not {debounce}")
     kept = KeptEmbedding(**vars(embedding or Embedding()))
     stop = stop or threading.Event()
-    with writer_lock(index_dir):
+    with writer_lock(index_dir, shared=True):
         try:
             def index(only: set[str] | None, fresh: bool = False) -> IndexReport:
                 return run_index(
