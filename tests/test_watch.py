@@ -447,3 +447,13 @@ def _try_lock(index_dir: Path, seen: list) -> None:
             seen.append(AssertionError("taken twice"))
     except IndexBusyError as exc:
         seen.append(exc)
+
+
+def test_a_broken_file_is_skipped_with_a_warning_and_the_watch_goes_on(watching, corpus):
+    broken = corpus / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a PDF \x00\xff\x00")
+    batch = watching.next_change()
+    assert batch.report.skipped == [str(broken)] and not batch.report.added
+    assert any("broken.pdf" in w for w in watching.progress.warnings)
+    (corpus / "zeppelin.txt").write_text(ZEPPELIN, encoding="utf-8")
+    assert watching.next_change().report.added == [str(corpus / "zeppelin.txt")]
