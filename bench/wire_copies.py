@@ -220,13 +220,17 @@ def _check_copies(r: dict, mine: set, where: dict[tuple[str, int], Story],
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bbc", type=Path, required=True)
-    ap.add_argument("--out", type=Path, required=True, help="corpus and index go here")
+    ap.add_argument("--bbc", type=Path)
+    ap.add_argument("--out", type=Path, help="corpus and index go here")
     ap.add_argument("--questions", type=int, default=60)
     ap.add_argument("--distractors", type=int, default=400)
     ap.add_argument("--model", default=None)
     ap.add_argument("--no-collapse", action="store_true")
+    ap.add_argument("--time", type=Path, metavar="INDEX", help="only time finding copies in INDEX")
     args = ap.parse_args()
+    if args.time:
+        print(json.dumps(time_dedup(args.time)))
+        return
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = rows[: args.questions]
     stories = build(args.bbc, rows, args.distractors)
@@ -243,6 +247,54 @@ def _index(corpus: Path, index_dir: Path, model: str | None) -> None:
     command = [sys.executable, "-m", "qa", "index", str(corpus), "--index-dir", str(index_dir)]
     # run from the corpus folder: `-m qa` from the repo root would import this checkout's qa
     subprocess.run(command + (["--model", model] if model else []), check=True, cwd=corpus)
+
+
+def time_dedup(index_dir: Path, runs: int = 3) -> dict[str, object]:
+    """Seconds to find every copy in an index anew (median of ``runs``), each step alone and
+    both, with what each finds: the article step, the per-passage step, and the two together."""
+    import contextlib
+    import shutil
+    import statistics
+    import tempfile
+    from unittest import mock
+
+    from qa.index import duplicates
+    from qa.index.indexer import _mark_duplicates
+    from qa.index.store import Store
+
+    out: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "index"
+        shutil.copytree(index_dir, work)
+        store = Store.create(work, on_damaged=None)
+        steps = {"articles": ("_passage_copies",), "passages": ("_article_copies",), "both": ()}
+        for name, off in steps.items():
+            seconds = []
+            for _ in range(runs):
+                with store.transaction():
+                    store.conn.execute("DELETE FROM passage_copies")
+                    store.conn.execute("DELETE FROM article_bands")
+                    store.conn.execute("UPDATE passages SET dup_of = NULL")
+                    store.set_meta({"dedup_upto": "0"})
+                with contextlib.ExitStack() as stack:
+                    for f in off:
+                        stack.enter_context(mock.patch.object(duplicates, f, lambda *a, **k: {}))
+                    started = time.perf_counter()
+                    _mark_duplicates(store, _Quiet())
+                    seconds.append(time.perf_counter() - started)
+            pairs = store.conn.execute(
+                "SELECT count(DISTINCT c.passage_id || ',' || q.article_id) FROM passage_copies c "
+                "JOIN passages q ON q.id = c.copy_id").fetchone()[0]
+            grouped = store.conn.execute("SELECT count(*) FROM passages WHERE dup_of IS NOT NULL").fetchone()[0]
+            out[name] = {"seconds": round(statistics.median(seconds), 3),
+                         "passage_article_links": pairs, "grouped": grouped}
+        store.close()
+    return out
+
+
+class _Quiet:
+    def warn(self, message: str) -> None:
+        pass
 
 
 if __name__ == "__main__":
