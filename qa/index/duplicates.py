@@ -39,6 +39,7 @@ LINK = 0.5  # a passage this much inside the other copy is "also in" it
 COSINE = 0.92  # the per-passage check: vector neighbours this close ...
 JACCARD = 0.5  # ... whose 4-gram shingles overlap this much (intersection over union)
 NEIGHBOURS = 8
+CANDIDATES = 32  # earlier articles compared with one (a story with more copies: the closest)
 BATCH = 256  # articles per transaction
 
 Passages = list[tuple[int, str, int | None]]  # (passage id, text, dup_of) of one article
@@ -101,7 +102,7 @@ def _article_copies(
     mine = [shingle_hashes(text) for _, text, _ in passages]
     body = np.unique(np.concatenate(mine)) if mine else np.zeros(0, np.uint64)
     keys = band_keys(body)
-    candidates = [a for a in store.band_articles(keys) if a != article]
+    candidates = [a for a in store.band_articles(keys, CANDIDATES) if a != article]
     store.add_bands(article, keys)
     if not candidates:
         return {}

@@ -405,14 +405,15 @@ class Store:
                 found[article].append((pid, text, dup_of))
         return found
 
-    def band_articles(self, keys: Sequence[int]) -> list[int]:
-        """Articles that share at least one of these MinHash band keys, by id."""
+    def band_articles(self, keys: Sequence[int], limit: int) -> list[int]:
+        """Up to ``limit`` articles sharing MinHash band keys with these, most shared first."""
         if not keys:
             return []
         return [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT article_id FROM article_bands "
-            f"WHERE key IN ({','.join('?' * len(keys))}) ORDER BY article_id",
-            list(keys),
+            "SELECT article_id FROM article_bands "
+            f"WHERE key IN ({','.join('?' * len(keys))}) "
+            "GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT ?",
+            [*keys, limit],
         )]
 
     def add_bands(self, article_id: int, keys: Iterable[int]) -> None:
