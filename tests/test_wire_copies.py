@@ -199,11 +199,11 @@ def test_an_interrupted_run_resumes_where_it_stopped(wire_corpus, tmp_path, monk
     calls = {"n": 0}
     real = duplicates._article_copies
 
-    def dies_on_the_third_batch(store, article, passages, groups):
+    def dies_on_the_third_batch(store, article, passages, hashes, groups):
         calls["n"] += 1
         if calls["n"] == 5:
             raise KeyboardInterrupt
-        return real(store, article, passages, groups)
+        return real(store, article, passages, hashes, groups)
 
     monkeypatch.setattr(duplicates, "_article_copies", dies_on_the_third_batch)
     with pytest.raises(KeyboardInterrupt):

@@ -55,11 +55,12 @@ def mark_duplicates(
     for start in range(0, len(articles), BATCH):
         batch = articles[start : start + BATCH]
         texts = store.article_texts(batch)
+        hashes = {pid: shingle_hashes(text) for rows in texts.values() for pid, text, _ in rows}
         with store.transaction():
             groups: dict[int, int] = {}
             for article in batch:
-                groups.update(_article_copies(store, article, texts[article], groups))
-            groups.update(_passage_copies(store, texts, groups, vectors, vectors_for))
+                groups.update(_article_copies(store, article, texts[article], hashes, groups))
+            groups.update(_passage_copies(store, texts, hashes, groups, vectors, vectors_for))
             store.set_duplicate_groups(groups)
             last = max((p[0] for a in batch for p in texts[a]), default=done)
             store.set_meta({"dedup_upto": str(max(last, done))})
@@ -95,11 +96,12 @@ def align(
 
 
 def _article_copies(
-    store: Store, article: int, passages: Passages, groups: dict[int, int]
+    store: Store, article: int, passages: Passages, hashes: dict[int, np.ndarray],
+    groups: dict[int, int],
 ) -> dict[int, int]:
     """Link this article's passages to those of the earlier articles it copies (or that copy
-    it); returns the groups its passages join."""
-    mine = [shingle_hashes(text) for _, text, _ in passages]
+    it); returns the groups its passages join. ``hashes``: shingles by passage id, a cache."""
+    mine = [hashes[pid] for pid, _, _ in passages]
     body = np.unique(np.concatenate(mine)) if mine else np.zeros(0, np.uint64)
     keys = band_keys(body)
     candidates = [a for a in store.band_articles(keys, CANDIDATES) if a != article]
@@ -108,7 +110,7 @@ def _article_copies(
         return {}
     found: dict[int, tuple[int, float]] = {}  # my passage -> (group, overlap)
     for other, theirs_rows in store.article_texts(candidates).items():
-        theirs = [shingle_hashes(text) for _, text, _ in theirs_rows]
+        theirs = [_hashes(hashes, pid, text) for pid, text, _ in theirs_rows]
         other_body = np.unique(np.concatenate(theirs)) if theirs else np.zeros(0, np.uint64)
         if shared(body, other_body) < ARTICLE_OVERLAP * max(min(len(body), len(other_body)), 1):
             continue  # one topic, two stories
@@ -125,8 +127,9 @@ def _article_copies(
 
 
 def _passage_copies(
-    store: Store, texts: dict[int, Passages], groups: dict[int, int],
-    vectors: VectorIndex, vectors_for: Callable[[np.ndarray], np.ndarray],
+    store: Store, texts: dict[int, Passages], hashes: dict[int, np.ndarray],
+    groups: dict[int, int], vectors: VectorIndex,
+    vectors_for: Callable[[np.ndarray], np.ndarray],
 ) -> dict[int, int]:
     """Groups for passages copied into otherwise different articles: a close vector
     neighbour in another article whose shingles mostly agree (Jaccard >= :data:`JACCARD`)."""
@@ -137,21 +140,27 @@ def _passage_copies(
     scores, found = vectors.search(vectors_for(ids), NEIGHBOURS + 1, None, vectors_for)
     near = {int(j) for row, srow in zip(found, scores) for j, s in zip(row, srow) if s >= COSINE}
     others = store.passage_texts(sorted(near))
-    mine = {pid: text for rows in texts.values() for pid, text, _ in rows}
     new: dict[int, int] = {}
     links: list[tuple[int, int, float]] = []
     for pid, row_scores, row_ids in zip(ids.tolist(), scores, found):
-        own = shingle_hashes(mine[pid])
+        own = hashes[pid]
         for score, other in zip(row_scores.tolist(), row_ids.tolist()):
             if other < 0 or other >= pid or score < COSINE or other not in others:
                 continue  # only earlier passages: the first of a group stays its head
             article, text, dup_of = others[other]
             if article == owner[pid]:
                 continue  # the same article repeating itself is not republication
-            theirs = shingle_hashes(text)
+            theirs = _hashes(hashes, other, text)
             common = shared(own, theirs)
             if common >= JACCARD * (len(own) + len(theirs) - common):
                 links.append((pid, other, round(common / max(min(len(own), len(theirs)), 1), 4)))
                 new.setdefault(pid, groups.get(other) or new.get(other) or dup_of or other)
     store.add_copy_links(links)
     return new
+
+
+def _hashes(cache: dict[int, np.ndarray], pid: int, text: str) -> np.ndarray:
+    found = cache.get(pid)
+    if found is None:
+        found = cache[pid] = shingle_hashes(text)
+    return found

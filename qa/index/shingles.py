@@ -15,8 +15,8 @@ import numpy as np
 
 N = 4  # words per shingle
 NEAR_IDENTICAL = 0.7  # shared / the smaller text's shingles: the same passage, one hit at query time
-SIGNATURE = 60  # MinHash values per text
-BANDS = 20  # LSH bands of SIGNATURE // BANDS rows: texts sharing one band are candidates
+SIGNATURE = 90  # MinHash values per text
+BANDS = 30  # LSH bands of SIGNATURE // BANDS rows: texts sharing one band are candidates
 _ROWS = SIGNATURE // BANDS
 _PRIME = np.uint64((1 << 31) - 1)
 _WORD = re.compile(r"\w+")
@@ -26,6 +26,8 @@ _RANDOM = np.random.default_rng(20261204)
 _A = _RANDOM.integers(1, (1 << 31) - 1, SIGNATURE, dtype=np.uint64)
 _B = _RANDOM.integers(0, (1 << 31) - 1, SIGNATURE, dtype=np.uint64)
 _EMPTY = np.zeros(0, dtype=np.uint64)
+_CODES: dict[str, int] = {}  # word -> CRC32: a news vocabulary repeats; emptied when full
+_VOCABULARY = 500_000
 
 
 def shingle_hashes(text: str) -> np.ndarray:
@@ -33,7 +35,9 @@ def shingle_hashes(text: str) -> np.ndarray:
     words = _WORD.findall(text.lower())
     if not words:
         return _EMPTY
-    codes = np.array([zlib.crc32(w.encode("utf-8")) for w in words], dtype=np.uint64)
+    if len(_CODES) > _VOCABULARY:
+        _CODES.clear()
+    codes = np.array([_CODES.get(w) or _code(w) for w in words], dtype=np.uint64)
     if len(codes) < N:
         codes = np.concatenate([codes, np.zeros(N - len(codes), dtype=np.uint64)])
     count = len(codes) - N + 1
@@ -41,6 +45,11 @@ def shingle_hashes(text: str) -> np.ndarray:
     for i in range(N):  # uint64 arithmetic wraps: a cheap, well-spread position-aware mix
         mixed = (mixed ^ codes[i : i + count]) * _MIX[i]
     return np.unique(mixed ^ (mixed >> np.uint64(29)))
+
+
+def _code(word: str) -> int:
+    code = _CODES[word] = zlib.crc32(word.encode("utf-8"))
+    return code
 
 
 def shared(a: np.ndarray, b: np.ndarray) -> int:
@@ -59,8 +68,8 @@ def band_keys(hashes: np.ndarray) -> list[int]:
 
     MinHash: for each of :data:`SIGNATURE` affine hashes the smallest value over the
     shingles; two texts agree on one such value with probability their Jaccard similarity,
-    on a whole band of three with its cube. Texts sharing half their shingles share a band
-    93 % of the time, at 0.6 over 99 %; unrelated articles (4-gram Jaccard ~0.01) almost never.
+    on a whole band of three with its cube. Texts of Jaccard 0.4 share a band 86 % of the
+    time, 0.5: 98 %, 0.6: 99.9 %; unrelated articles (4-gram Jaccard ~0.003) almost never.
     """
     if not len(hashes):
         return []
