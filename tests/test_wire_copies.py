@@ -54,13 +54,28 @@ def _story(index_dir: Path, name: str) -> wire.Story:
     return wire.Story(name, shown["outlet"], shown["date"] or "2023-01-20", shown["title"], paragraphs)
 
 
+# A new top for a rewritten copy: every passage after it starts ~100 words later.
+NEW_TOP = (
+    "MOSCOW (UPI) - Russia's government signalled again on Wednesday that it sees no opening "
+    "for diplomacy with Kyiv this winter, as Western capitals weighed sending heavier armour and "
+    "officials in Moscow repeated warnings about supplies of weapons. Analysts in several "
+    "European capitals said the statements left little room for any quick return to the "
+    "negotiating table, and diplomats who follow the conflict closely described the mood in the "
+    "Russian capital as hardened. The comments came as fighting continued along the front line "
+    "and as allies prepared for another round of meetings on military aid to Ukraine."
+)
+
+
 def _copies(seed_index: Path) -> list[wire.Story]:
     rng = random.Random(7)
     first, second = _story(seed_index, ORIGINAL), _story(seed_index, SECOND)
+    rewritten = wire.Story(first.story, "UPI", "2023-01-27", first.title,
+                           [NEW_TOP, *first.paragraphs[:-1]])
     return [
         wire.wire_copy(first, "Reuters", rng, -1, "split"),  # a day before the original
         wire.wire_copy(first, "AFP", rng, 1, "merge"),
         wire.wire_copy(second, "Reuters", rng, 0, "split"),
+        rewritten,
     ]
 
 
@@ -103,6 +118,23 @@ def test_the_copies_are_edited_the_way_wire_copies_are(wire_corpus, seed_index_d
         words = wire.shingles(" ".join(copy.paragraphs), 1)
         assert words - wire.shingles(" ".join(original.paragraphs), 1)  # words changed
         assert len(copy.paragraphs) != len(original.paragraphs) - 1  # split or merged
+
+
+def test_a_rewritten_top_leaves_no_passage_matching_one_to_one(wire_corpus):
+    """The UPI copy's passages straddle the original's: no pair has the 4-gram Jaccard a
+    check per passage needs (0.5), yet the whole body is in the copy."""
+    index = wire_corpus["index"]
+
+    def passages(ref: str) -> list[set]:
+        shown = json.loads(invoke("show", ref, "--json", "--index-dir", str(index)).stdout)
+        return [wire.shingles(p["text"]) for p in shown["passages"]]
+
+    original = passages(str(DATA / ORIGINAL))
+    copy = passages(str(wire_corpus["root"] / "copies" / "upi.jsonl") + "#1")
+    jaccard = [len(a & b) / len(a | b) for a in original[:-1] for b in copy]
+    assert max(jaccard) < 0.5
+    body = set().union(*copy)
+    assert all(len(p & body) >= 0.9 * len(p) for p in original[:-1])
 
 
 def test_no_two_hits_share_most_of_their_text(wire_corpus):
@@ -160,7 +192,7 @@ def test_the_earlier_copy_is_marked_first(wire_corpus):
     top = results[0]
     assert Path(top["source"]["path"]).name in {ORIGINAL, "afp.jsonl", "reuters.jsonl"}
     everyone = [(top["source"]["outlet"], top["first"])] + [(c["outlet"], c["first"]) for c in top["also_in"]]
-    assert sorted(o for o, _ in everyone) == ["AFP", "Anadolu Agency", "Reuters"]
+    assert sorted(o for o, _ in everyone) == ["AFP", "Anadolu Agency", "Reuters", "UPI"]
     assert [o for o, first in everyone if first] == ["Reuters"]
 
 
@@ -305,3 +337,23 @@ def test_bbc_wire_copies_with_the_real_model(tmp_path):
     assert figures.first_right >= 0.9 * figures.with_copies
     baseline = wire.measure(tmp_path / "index", [r["question"] for r in rows], where, collapse=False)
     assert baseline.pairs >= 20  # the copies were there to be collapsed
+
+
+def test_the_last_check_collapses_copies_the_index_did_not_link(wire_corpus, tmp_path):
+    """With every recorded link and group wiped, _pick's shingle check still keeps
+    near-identical passages out of one top 5, and names them under the hit it kept."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(wire_corpus["index"], index_dir)
+    conn = sqlite3.connect(index_dir / "qa.sqlite")
+    with conn:
+        conn.execute("DELETE FROM passage_copies")
+        conn.execute("UPDATE passages SET dup_of = NULL")
+    conn.close()
+    named = 0
+    for question in QUESTIONS:
+        results = ask(index_dir, question, "-k", "5")
+        texts = [wire.shingles(r["text"]) for r in results]
+        assert not any(wire.overlap(a, b) >= 0.7 for i, a in enumerate(texts) for b in texts[i + 1 :])
+        assert len(results) == 5
+        named += sum(len(r["also_in"]) for r in results)
+    assert named > 0

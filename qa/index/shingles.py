@@ -27,7 +27,7 @@ _A = _RANDOM.integers(1, (1 << 31) - 1, SIGNATURE, dtype=np.uint64)
 _B = _RANDOM.integers(0, (1 << 31) - 1, SIGNATURE, dtype=np.uint64)
 _EMPTY = np.zeros(0, dtype=np.uint64)
 _CODES: dict[str, int] = {}  # word -> CRC32: a news vocabulary repeats; emptied when full
-_VOCABULARY = 500_000
+_VOCABULARY = 200_000
 
 
 def shingle_hashes(text: str) -> np.ndarray:

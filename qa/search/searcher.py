@@ -343,15 +343,15 @@ class Searcher:
 def _near_identical(
     hashes: list[int], postings: dict[int, list[int]], sizes: dict[int, int]
 ) -> int | None:
-    """The first picked passage sharing :data:`NEAR_IDENTICAL` of the smaller one's shingles."""
+    """The picked passage sharing most of a text's shingles, if that is :data:`NEAR_IDENTICAL`
+    of the smaller one's."""
     shared: dict[int, int] = {}
     for h in hashes:
         for pid in postings.get(h, ()):
             shared[pid] = shared.get(pid, 0) + 1
-    return next((
-        pid for pid, n in shared.items()
-        if n >= NEAR_IDENTICAL * max(min(len(hashes), sizes[pid]), 1)
-    ), None)
+    ratios = {pid: n / max(min(len(hashes), sizes[pid]), 1) for pid, n in shared.items()}
+    best = max(ratios, key=ratios.__getitem__, default=None)
+    return best if best is not None and ratios[best] >= NEAR_IDENTICAL else None
 
 
 def _choice(kind: type[StrEnum], value: object) -> StrEnum:
