@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,7 +30,7 @@ from qa.index.index_types import IndexType
 from qa.index.duplicates import mark_duplicates
 from qa.index.vectors import load_index, refresh_index, stored_vectors
 from qa.ingest.article import Article
-from qa.ingest.files import discover, display_path
+from qa.ingest.files import discover, display_path, named_by
 from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
 from qa.ingest.readers import ReadOptions, reader_for
 
@@ -142,19 +142,24 @@ def run_index(
     options: ReadOptions | None = None,
     index_type: IndexType | None = None,
     embedding: Embedding | None = None,
+    only: Collection[str] | None = None,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the files under ``paths``.
 
     Files whose content hash is unchanged are skipped without parsing (or loading the model);
-    indexed files that vanished from the given folders are removed.
+    indexed files that vanished from the given folders are removed. With ``only`` (a
+    watcher's list of changed files and folders) the other files are taken as unchanged,
+    unhashed.
     """
-    found_files = discover(paths)
+    found_files = discover(paths, exclude=[index_dir])
     roots = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
     found = {f.path for f in found_files}
     options = options or ReadOptions()
+    hashed = found_files if only is None or rebuild else named_by(found_files, only)
 
     def collect(known: dict[str, tuple[str, str]], report: IndexReport) -> tuple[list[_Job], list[str]]:
-        jobs, kept = _changed_files(found_files, {} if rebuild else known, report, progress, options)
+        report.unchanged = len(found_files) - len(hashed)
+        jobs, kept = _changed_files(hashed, {} if rebuild else known, report, progress, options)
         gone = [
             path for path in known
             if path not in found and path not in kept
