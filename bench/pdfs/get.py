@@ -33,6 +33,8 @@ FILES = [
      "3e5482bfcdc843b5218ad98d2845b4b71ab013b7", "example-docs/pdf/failure-after-repair.pdf"),
     ("faa-amt-handbook.pdf", "docling-project/docling",
      "e1cb2b234c48ff29746b0f2f843d07f8e23905a0", "tests/data/pdf/sources/amt_handbook_sample.pdf"),
+    ("ibm-redpaper-db2-rcac.pdf", "docling-project/docling",
+     "e1cb2b234c48ff29746b0f2f843d07f8e23905a0", "tests/data/pdf/sources/redp5110_sampled.pdf"),
     ("unodc-legal-aid.pdf", "docling-project/docling",
      "e1cb2b234c48ff29746b0f2f843d07f8e23905a0",
      "tests/data/pdf/sources/table_mislabeled_as_picture.pdf"),

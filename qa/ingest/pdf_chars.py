@@ -63,6 +63,7 @@ def page_fragments(textpage: Any) -> list[list[Line]]:
     count = pdfium_c.FPDFText_CountChars(handle)
     ox, oy = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    loose = pdfium_c.FS_RECTF()
     matrix = pdfium_c.FS_MATRIX()
     frames: dict[int, list[Line]] = {0: []}
     runs: dict[int, _Run | None] = {}
@@ -100,7 +101,11 @@ def page_fragments(textpage: Any) -> list[list[Line]]:
         pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
         size = _char_size(pdfium_c, handle, index, matrix, top.value - bottom.value)
         x, y = ox.value, oy.value
-        width = max(right.value - x, 0.0)
+        # the advance (loose box) rather than the ink box: a narrow "1" is not followed by a gap
+        if pdfium_c.FPDFText_GetLooseCharBox(handle, index, loose):
+            width = max(loose.right - x, right.value - x, 0.0)
+        else:
+            width = max(right.value - x, 0.0)
         if key:  # turn the tilted text upright around the page origin
             cos, sin = math.cos(tilt), math.sin(tilt)  # PDFium measures the angle clockwise
             x, y = x * cos - y * sin, x * sin + y * cos

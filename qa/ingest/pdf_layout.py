@@ -51,8 +51,41 @@ def page_lines(frags: list[Line]) -> list[Line]:
     segments = _segments(frags)
     if not segments:
         return []
+    return _rows_as_lines(_layout(segments, [0]))
+
+
+def _layout(segments: list[Line], block: list[int]) -> list[Line]:
+    """Reading order of ``segments`` (sorted top to bottom): columns if the whole set has them,
+    else each horizontal band between wide vertical gaps on its own (a full-width introduction
+    above a two-column box). ``block`` numbers the bands and column blocks in order."""
     gutters = _gutters(segments)
-    return _rows_as_lines(_reading_order(segments, gutters))
+    if gutters:
+        return _reading_order(segments, gutters, block)
+    bands = _bands(segments)
+    if len(bands) == 1:
+        for seg in segments:
+            seg.column, seg.block = 0, block[0]
+        block[0] += 1
+        return segments
+    return [seg for band in bands for seg in _layout(band, block)]
+
+
+def _bands(segments: list[Line]) -> list[list[Line]]:
+    """``segments`` cut where no text at all lies across a vertical gap of two lines or more."""
+    ys = sorted({round(s.y, 1) for s in segments}, reverse=True)
+    steps = [a - b for a, b in zip(ys, ys[1:], strict=False)]
+    if not steps:
+        return [segments]
+    usual = statistics.median(steps)
+    size = statistics.median(s.size for s in segments)
+    cuts = {b for a, b, step in zip(ys, ys[1:], steps, strict=False)
+            if step > max(1.8 * usual, 1.5 * size)}
+    bands: list[list[Line]] = [[]]
+    for seg in segments:
+        if round(seg.y, 1) in cuts and bands[-1] and round(bands[-1][-1].y, 1) != round(seg.y, 1):
+            bands.append([])
+        bands[-1].append(seg)
+    return bands
 
 
 def _segments(frags: list[Line]) -> list[Line]:
@@ -128,28 +161,28 @@ def _is_text_column(segments: list[Line], lo: float, hi: float, size: float) -> 
     return wordy >= 0.4 * len(inside)
 
 
-def _reading_order(segments: list[Line], gutters: list[tuple[float, float]]) -> list[Line]:
+def _reading_order(
+    segments: list[Line], gutters: list[tuple[float, float]], block: list[int]
+) -> list[Line]:
     """Top to bottom; between full-width lines, each column's lines before the next column's."""
     out: list[Line] = []
     pending: list[list[Line]] = [[] for _ in range(len(gutters) + 1)]
-    block = 0
 
     def flush() -> None:
-        nonlocal block
         for column in pending:
             out.extend(column)
             column.clear()
-        block += 1
+        block[0] += 1
 
     for seg in segments:  # already sorted top to bottom, left to right
         column = sum(1 for start, _ in gutters if seg.x >= start)
         spans = column < len(gutters) and seg.x_end > gutters[column][1] + 1
         if spans:
             flush()
-            seg.column, seg.block = -1, block
+            seg.column, seg.block = -1, block[0]
             out.append(seg)
             continue
-        seg.column, seg.block = column, block
+        seg.column, seg.block = column, block[0]
         pending[column].append(seg)
     flush()
     return out

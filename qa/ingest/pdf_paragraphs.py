@@ -11,6 +11,7 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from qa.ingest.article import ArticleMeta
 from qa.ingest.pdf_layout import Line, is_page_number
@@ -30,7 +31,7 @@ class Para:
 
 
 
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_SENTENCE_END = re.compile(r"(?:[.!?…][\"'”’»)\]]*|(?<=[^\W\d_])\.\d{1,2})$")  # "addressed.4": a note mark
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st",
                             "ﬆ": "st", "\u00a0": " ", "\u00ad": "\u00ad", "\x00": ""})
 
@@ -53,29 +54,32 @@ def paragraphs(pages: list[list[Line]]) -> tuple[list[Para], set[str]]:
     """
     spacing = _line_spacing(pages)
     paras: list[Para] = []
-    dangling: Para | None = None
+    dangling: dict[tuple[float, bool], list[Any]] = {}  # font -> [cut paragraph, paragraphs since]
     for number, lines in enumerate(pages, start=1):
         prev: Line | None = None
         for line in lines:
             cur = paras[-1] if paras else None
             broke = _break_between(prev, line)
+            cut = dangling.get(_font(line))
             if cur is not None and _continues(cur, prev, line, spacing):
                 cur.lines.append(line.text)
                 cur.last = line
-            elif dangling is not None and (broke or not _same_font(cur.last, line)) and (
-                _carries_on(dangling.last, line)
+            elif cut is not None and (broke or not _same_font(cur.last, line)) and (
+                _carries_on(cut[0].last, line)
             ):
-                paras.remove(dangling)
-                paras.append(dangling)
-                dangling.lines.append(line.text)
-                dangling.last = line
-                dangling = None
+                paras.remove(cut[0])
+                paras.append(cut[0])
+                cut[0].lines.append(line.text)
+                cut[0].last = line
+                del dangling[_font(line)]
             else:
                 unfinished = cur is not None and not _SENTENCE_END.search(cur.last.text)
                 if unfinished and len(cur.lines) > 1 and (broke or not _same_font(cur.last, line)):
-                    dangling = cur
-                elif dangling is not None and _same_font(dangling.last, line):
-                    dangling = None  # body text went on elsewhere: that paragraph has ended
+                    dangling[_font(cur.last)] = [cur, 0]
+                elif cut is not None:
+                    cut[1] += 1
+                    if cut[1] > _DANGLING_PARAGRAPHS:
+                        del dangling[_font(line)]  # body text went on elsewhere: it has ended
                 paras.append(Para([line.text], number, line.size, line, _right_edge(lines, line)))
             prev = line
     pairs = {
@@ -87,14 +91,27 @@ def paragraphs(pages: list[list[Line]]) -> tuple[list[Para], set[str]]:
     return [p for p in paras if not is_page_number(para_text(p.lines, pairs))], pairs
 
 
+_DANGLING_PARAGRAPHS = 3  # a cut paragraph is looked for this many body paragraphs on
+
+
 def _break_between(prev: Line | None, line: Line) -> bool:
     """Whether a page or column break lies between ``prev`` and ``line``."""
     return prev is None or line.block != prev.block or line.column != prev.column or line.y > prev.y
 
 
+def _font(line: Line) -> tuple[float, bool]:
+    """A line's font, as far as paragraphs go: its size (to the point) and whether all bold."""
+    return round(line.size), line.bold > 0.95
+
+
+def _same_size(a: Line, b: Line) -> bool:
+    """Sizes within 8 % of each other."""
+    return abs(a.size - b.size) <= 0.08 * max(a.size, b.size)
+
+
 def _same_font(a: Line, b: Line) -> bool:
     """Same size (within 8 %), and not one line all bold (a heading) beside one that is not."""
-    return abs(a.size - b.size) <= 0.08 * max(a.size, b.size) and (a.bold > 0.95) == (b.bold > 0.95)
+    return _same_size(a, b) and (a.bold > 0.95) == (b.bold > 0.95)
 
 
 _FUNCTION_WORDS = frozenset(
@@ -164,7 +181,10 @@ def _continues(
 ) -> bool:
     """Whether ``line`` continues ``para`` (whose last line is ``para.last``)."""
     last = para.last
-    if not _same_font(last, line) or line.cells >= 3 or last.cells >= 3:
+    run_in = last.bold > 0.95 and 0.05 < line.bold and not _SENTENCE_END.search(last.text)
+    if not (_same_font(last, line) or (run_in and _same_size(last, line))):
+        return False
+    if line.cells >= 3 or last.cells >= 3:
         return False  # a heading, a caption or a table row (three cells or more) stands alone
     ended = bool(_SENTENCE_END.search(last.text))
     if _break_between(prev, line):
