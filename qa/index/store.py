@@ -24,7 +24,7 @@ from qa.index.layout import IndexLayout
 from qa.ingest.article import META_FIELDS, ArticleMeta
 from qa.ingest.files import display_path
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _META_COLUMNS = ", ".join(f"{name} TEXT" for name in META_FIELDS)  # one per ArticleMeta field
 
