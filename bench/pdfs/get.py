@@ -1,10 +1,13 @@
 """Copy the benchmark PDFs listed in SOURCES.md out of local GitHub snapshots into a folder.
 
 The PDFs are not committed (they belong to their publishers); this script copies each one from
-a snapshot of its public repository (``git show COMMIT:PATH``), checks its SHA-1 blob id, and
+a snapshot of its public repository (``git show COMMIT:PATH``), and
 cuts the 400-page IRS manual down to the 100 pages the speed benchmark uses.
 
-    .venv/bin/python bench/pdfs/get.py OUT_FOLDER [--mirrors /work/.mirror]
+    .venv/bin/python bench/pdfs/get.py OUT_FOLDER [--speed SPEED_FOLDER] [--mirrors /work/.mirror]
+
+OUT_FOLDER gets the ten PDFs that bench/pdfs/questions.jsonl asks about (the corpus for
+``qa bench``); SPEED_FOLDER, when given, the 100-page file of the speed benchmark.
 """
 
 from __future__ import annotations
@@ -59,22 +62,25 @@ def _show(mirrors: Path, repo: str, commit: str, path: str) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
+    parser.add_argument("--speed", type=Path, help="folder for the 100-page speed file")
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for name, repo, commit, path in FILES:
         (args.out / name).write_bytes(_show(args.mirrors, repo, commit, path))
         print(f"{name} <- {repo}:{path}")
+    if args.speed is None:
+        return
     name, repo, commit, path = SPEED
-    speed_dir = args.out / "speed"
-    speed_dir.mkdir(exist_ok=True)
+    speed_dir = args.speed
+    speed_dir.mkdir(parents=True, exist_ok=True)
     import pypdfium2 as pdfium
 
     src = pdfium.PdfDocument(_show(args.mirrors, repo, commit, path))
     dst = pdfium.PdfDocument.new()
     dst.import_pages(src, list(range(100)))
     dst.save(str(speed_dir / name))
-    print(f"speed/{name} <- {repo}:{path} (pages 1-100)")
+    print(f"{speed_dir / name} <- {repo}:{path} (pages 1-100)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ resumes where the interrupted one stopped, and identical passages are embedded o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -324,11 +325,23 @@ def _iter_job(
 def article_passages(
     article: Article, count: Callable[[list[str]], list[int]], budget: int
 ) -> list[Passage]:
-    """An article's passages, each knowing its page when the article has pages."""
-    passages = make_passages(article.paragraphs, count, budget)
+    """An article's passages, each knowing its page when the article has pages.
+
+    A paged article is packed page by page (a passage never joins paragraphs that start on
+    different pages; a paragraph that runs on over a page break stays whole, on the page it
+    starts on).
+    """
     if article.pages is None:
-        return passages
-    return [replace(p, page=article.pages[p.paragraph - 1]) for p in passages]
+        return make_passages(article.paragraphs, count, budget)
+    out: list[Passage] = []
+    first = 0
+    for page, group in itertools.groupby(article.pages):
+        size = len(list(group))
+        for p in make_passages(article.paragraphs[first : first + size], count, budget):
+            end = p.paragraph_end + first if p.paragraph_end is not None else None
+            out.append(replace(p, paragraph=p.paragraph + first, paragraph_end=end, page=page))
+        first += size
+    return out
 
 
 def _token_counter(ref: ModelRef) -> Callable[[list[str]], list[int]]:

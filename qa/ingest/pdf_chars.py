@@ -29,12 +29,13 @@ _BREAKS = {"\r", "\n"}
 class _Run:
     """A fragment being built."""
 
-    __slots__ = ("chars", "x", "y", "x_end", "size", "bold", "letters")
+    __slots__ = ("chars", "x", "y", "x_end", "size", "bold", "letters", "last_y")
 
     def __init__(self, x: float, y: float, size: float) -> None:
         self.chars: list[str] = []
         self.x, self.y, self.x_end, self.size = x, y, x, size
         self.bold = self.letters = 0
+        self.last_y = y
 
     def line(self) -> Line | None:
         text = "".join(self.chars).strip()
@@ -118,13 +119,19 @@ def page_fragments(textpage: Any) -> list[list[Line]]:
             ):
                 close(key)
                 run = None
-            elif gap > _WORD_GAP * size and run.chars[-1] != " ":
-                run.chars.append(" ")
+            elif run.chars[-1] != " " and (
+                gap > _WORD_GAP * size
+                or (char.isalpha() and run.chars[-1].isdigit() and run.last_y - y > 0.15 * size)
+            ):
+                run.chars.append(" ")  # a word gap, or a raised note mark before a word ("8 MCAS")
         if run is None:
             run = runs[key] = _Run(x, y, size)
         run.chars.append(char)
         run.x_end = max(run.x_end, x_end)
+        run.last_y = y
         if char.isalpha():
+            if not run.letters:
+                run.y = y  # the baseline of the text, not of a raised note mark before it
             run.letters += 1
             run.size = max(run.size, size) if run.letters > 1 else size
             if pdfium_c.FPDFText_GetFontWeight(handle, index) >= _BOLD:
