@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import re
 from typing import Any
 
 from qa.ingest.pdf_layout import Line
@@ -65,6 +66,7 @@ def page_fragments(textpage: Any) -> list[list[Line]]:
     ox, oy = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     loose = pdfium_c.FS_RECTF()
+    name = ctypes.create_string_buffer(128)
     matrix = pdfium_c.FS_MATRIX()
     frames: dict[int, list[Line]] = {0: []}
     runs: dict[int, _Run | None] = {}
@@ -134,11 +136,26 @@ def page_fragments(textpage: Any) -> list[list[Line]]:
                 run.y = y  # the baseline of the text, not of a raised note mark before it
             run.letters += 1
             run.size = max(run.size, size) if run.letters > 1 else size
-            if pdfium_c.FPDFText_GetFontWeight(handle, index) >= _BOLD:
+            if _is_bold(pdfium_c, handle, index, name):
                 run.bold += 1
     for key in list(runs):
         close(key)
     return [frames[0], *(frames[k] for k in sorted(frames) if k)]
+
+
+_BOLD_NAME = re.compile(rb"bold|black|heavy|semibold|demi", re.I)
+
+
+def _is_bold(pdfium_c: Any, handle: Any, index: int, name: Any) -> bool:
+    """Whether a character is set in a bold font: its weight, else its font's name (the
+    standard fonts, such as Helvetica-Bold, carry no weight)."""
+    weight = pdfium_c.FPDFText_GetFontWeight(handle, index)
+    if weight > 0:
+        return weight >= _BOLD
+    flags = ctypes.c_int()
+    if not pdfium_c.FPDFText_GetFontInfo(handle, index, name, len(name), ctypes.byref(flags)):
+        return False
+    return bool(_BOLD_NAME.search(name.value))
 
 
 def _char_size(pdfium_c: Any, handle: Any, index: int, matrix: Any, height: float) -> float:

@@ -47,7 +47,7 @@ def paragraphs(pages: list[list[Line]]) -> tuple[list[Para], set[str]]:
 
     A paragraph cut mid-sentence by a column or page break whose next column starts with
     something else (footnotes at the column's foot, a figure caption) is picked up again by the
-    first line that carries its sentence on; it then moves after what came between.
+    first line that carries its sentence on; it keeps its place, before what came between.
 
     The pairs ('well-known') are the compounds written with a hyphen inside a line somewhere
     in the document: a line break at such a hyphen keeps it.
@@ -55,22 +55,21 @@ def paragraphs(pages: list[list[Line]]) -> tuple[list[Para], set[str]]:
     spacing = _line_spacing(pages)
     paras: list[Para] = []
     dangling: dict[tuple[float, bool], list[Any]] = {}  # font -> [cut paragraph, paragraphs since]
+    cur: Para | None = None  # the paragraph the next line may continue (not always the last)
     for number, lines in enumerate(pages, start=1):
         prev: Line | None = None
         for line in lines:
-            cur = paras[-1] if paras else None
             broke = _break_between(prev, line)
             cut = dangling.get(_font(line))
             if cur is not None and _continues(cur, prev, line, spacing):
                 cur.lines.append(line.text)
                 cur.last = line
-            elif cut is not None and (broke or not _same_font(cur.last, line)) and (
-                _carries_on(cut[0].last, line)
-            ):
-                paras.remove(cut[0])
-                paras.append(cut[0])
-                cut[0].lines.append(line.text)
-                cut[0].last = line
+            elif cut is not None and cur is not None and (
+                broke or not _same_font(cur.last, line)
+            ) and _carries_on(cut[0].last, line):
+                cur = cut[0]  # stays where it began, before what came between
+                cur.lines.append(line.text)
+                cur.last = line
                 del dangling[_font(line)]
             else:
                 unfinished = cur is not None and not _SENTENCE_END.search(cur.last.text)
@@ -80,7 +79,8 @@ def paragraphs(pages: list[list[Line]]) -> tuple[list[Para], set[str]]:
                     cut[1] += 1
                     if cut[1] > _DANGLING_PARAGRAPHS:
                         del dangling[_font(line)]  # body text went on elsewhere: it has ended
-                paras.append(Para([line.text], number, line.size, line, _right_edge(lines, line)))
+                cur = Para([line.text], number, line.size, line, _right_edge(lines, line))
+                paras.append(cur)
             prev = line
     pairs = {
         pair
