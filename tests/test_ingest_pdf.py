@@ -249,6 +249,22 @@ def _words(paras: list[str]) -> str:
     return " ".join(" ".join(paras).split())
 
 
+def test_folios_with_a_section_name_are_dropped(tmp_path):
+    """'Key questions 9' / 'Treatment 35': the printed page number beside a changing name."""
+    body = paragraphs(5, seed=8, per=(2, 3))
+    pages = []
+    for number, par in enumerate(body, start=1):
+        section = "Key questions" if number <= 2 else "Treatment"
+        items = column([par], 20, 30, 170)[0]
+        items.append(Text(20, 285, f"{section} {number + 8}", size=8))
+        pages.append(items)
+    path = tmp_path / "folios.pdf"
+    write_placed(path, pages)
+    article, _ = read_one(path)
+    assert article.paragraphs == body
+    assert article.pages == [1, 2, 3, 4, 5]
+
+
 def test_spans_placed_apart_without_a_space_get_one_and_touching_spans_none(tmp_path):
     """A span that starts where a space would end is a new word; one that touches is not."""
     path = tmp_path / "spans.pdf"

@@ -21,6 +21,7 @@ _SEGMENT_GAP = 0.75  # ems of blank space that split a text row into separate se
 _EDGE_ZONE = 3  # rows at the top and at the bottom of a page that may be header/footer
 _RUNNING_SHARE = 0.4  # a header/footer repeats on at least this share of pages...
 _RUNNING_MIN_PAGES = 3  # ...and on at least this many pages
+_FOLIO_WORDS = 6  # an edge line this short may carry the page number beside a section name
 
 
 @dataclass
@@ -236,19 +237,36 @@ def _edge_lines(lines: list[Line]) -> list[Line]:
 
 
 def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
-    """Remove running headers/footers and bare page numbers from the pages' edges."""
+    """Remove running headers/footers and bare page numbers from the pages' edges.
+
+    A running line repeats (digits aside) on many pages; a folio ("Treatment 35", "Key
+    questions 9") is a short edge line whose number is the page's printed number: that
+    number minus the page's place in the file is the same on many pages.
+    """
     seen: Counter[str] = Counter()
-    for lines in pages:
-        seen.update({_running_key(line.text) for line in _edge_lines(lines)})
+    offsets: Counter[int] = Counter()
+    for number, lines in enumerate(pages, start=1):
+        edge = _edge_lines(lines)
+        seen.update({_running_key(line.text) for line in edge})
+        offsets.update({n - number for line in edge for n in _folio_numbers(line.text)})
     texted = sum(1 for lines in pages if lines)
     need = max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * texted)
     running = {key for key, count in seen.items() if count >= need}
+    folio = {k for k, count in offsets.items() if count >= max(_RUNNING_MIN_PAGES, 0.25 * texted)}
     cleaned: list[list[Line]] = []
-    for lines in pages:
+    for number, lines in enumerate(pages, start=1):
         edge = {id(line) for line in _edge_lines(lines)}
         cleaned.append([
             line for line in lines
             if id(line) not in edge
-            or not (_running_key(line.text) in running or is_page_number(line.text))
+            or not (_running_key(line.text) in running or is_page_number(line.text)
+                    or any(n - number in folio for n in _folio_numbers(line.text)))
         ])
     return cleaned
+
+
+def _folio_numbers(text: str) -> list[int]:
+    """The numbers a short edge line could print as its page number (none for long lines)."""
+    if len(text.split()) > _FOLIO_WORDS:
+        return []
+    return [int(n) for n in re.findall(r"(?<![\d.,])\d{1,4}(?![\d.,])", text)]
