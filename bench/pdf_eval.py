@@ -20,7 +20,8 @@ Per real PDF (a folder, e.g. what bench/pdfs/get.py copies out):
 The synthetic reading-order cases (fpdf2: one column; two columns written column by column or
 row by row) are kept: word-bigram recall against the text that was placed.
 
-    .venv/bin/python bench/pdf_eval.py --folder /tmp/pdfs --questions bench/pdfs/questions.jsonl
+    .venv/bin/python bench/pdf_eval.py --folder /tmp/pdfs --questions bench/pdfs/questions.jsonl \
+        [--baseline /work/main/qa/ingest/pdf.py]   # adds "before": another copy of the reader
     .venv/bin/python bench/pdf_eval.py --speed /tmp/pdfs/speed/irs-irm-100p.pdf \
         --baseline /work/main/qa/ingest/pdf.py
 """
@@ -190,18 +191,23 @@ def phrase_recall(pages: Pages, labels: list[dict]) -> tuple[int, int]:
 # --------------------------------------------------------------------------- runs
 
 
-def real_pdfs(folder: Path, questions: Path | None) -> None:
+def real_pdfs(folder: Path, questions: Path | None, baseline: Path | None = None) -> None:
     vocab = vocabulary()
     labels = [json.loads(x) for x in questions.read_text().splitlines() if x.strip()] if questions else []
-    names = ["qa", *RAW]
+    extractors: list[tuple[str, Callable]] = [("qa", qa_pages)]
+    if baseline is not None:
+        old = load_baseline(baseline)
+        extractors.append(("before", lambda p: qa_pages(p, old)))
+    extractors += list(RAW.items())
+    names = [n for n, _ in extractors]
     print(f"vocabulary: {len(vocab):,} words")
-    print(f"{'file':34} {'pages':>5} {'words':>6}  coverage of raw (pypdf/pdfium/plumber/pdfium body)  "
+    print(f"{'file':34} {'pages':>5} {'words':>6}  coverage of raw (pypdf/pdfium/plumber/pdfium body[/before: pypdf/body])  "
           f"glued/1000 ({'/'.join(names)})  phrases ({'/'.join(names)})  seconds")
     totals: dict[str, list[float]] = {n: [0, 0, 0, 0, 0.0] for n in names}  # glued, words, found, n, s
     for path in sorted(folder.glob("*.pdf")):
         texts: dict[str, Pages | None] = {}
         secs: dict[str, float] = {}
-        for name, extract in [("qa", qa_pages), *RAW.items()]:
+        for name, extract in extractors:
             start = time.perf_counter()
             try:
                 texts[name] = extract(path)
@@ -213,6 +219,9 @@ def real_pdfs(folder: Path, questions: Path | None) -> None:
         cov = [coverage("\n".join(texts[n]), qa_text) if texts[n] is not None else float("nan")
                for n in RAW]
         cov.append(coverage(body(texts["pypdfium2"]), qa_text))
+        if "before" in texts and texts["before"] is not None:
+            before = "\n".join(texts["before"])
+            cov += [coverage("\n".join(texts["pypdf"]), before), coverage(body(texts["pypdfium2"]), before)]
         mine = [lb for lb in labels if path.name.endswith(lb["path"])]
         cells_g, cells_p = [], []
         for name in names:
@@ -230,7 +239,7 @@ def real_pdfs(folder: Path, questions: Path | None) -> None:
             cells_p.append(f"{found}/{count}")
         pages_n = len(texts["pypdfium2"] or texts["pypdf"] or [])
         print(f"{path.name:34} {pages_n:5} {len(qa_text.split()):6}  "
-              + " / ".join(f"{c:.3f}" for c in cov).ljust(46)
+              + " / ".join(f"{c:.3f}" for c in cov).ljust(60)
               + " " + " ".join(cells_g).ljust(34) + " " + " ".join(cells_p).ljust(22)
               + " " + " ".join(f"{secs[n]:.2f}" for n in names))
     print("all files: glued/1000 " + ", ".join(
@@ -242,13 +251,19 @@ def real_pdfs(folder: Path, questions: Path | None) -> None:
             print(path.name, glued("\n".join(qa_pages(path)), vocab)[:40])
 
 
+def load_baseline(path: Path) -> Callable:
+    """The ``read`` of another copy of qa/ingest/pdf.py (e.g. main's, before this change)."""
+    spec = importlib.util.spec_from_file_location("baseline_pdf", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["baseline_pdf"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.read
+
+
 def speed(path: Path, baseline: Path | None, runs: int = 3) -> None:
     readers: dict[str, Callable] = {"qa (this tree)": read}
     if baseline is not None:
-        spec = importlib.util.spec_from_file_location("baseline_pdf", baseline)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        readers["baseline " + str(baseline)] = module.read
+        readers["baseline " + str(baseline)] = load_baseline(baseline)
     readers.update({f"raw {n}": (lambda f: (lambda p, *_a: f(p)))(f) for n, f in RAW.items()})
     for name, reader in readers.items():
         times = []
@@ -303,7 +318,7 @@ def main() -> None:
     parser.add_argument("--show-glued", action="store_true")
     args = parser.parse_args()
     if args.folder:
-        real_pdfs(args.folder, args.questions)
+        real_pdfs(args.folder, args.questions, args.baseline)
     if args.speed:
         speed(args.speed, args.baseline)
     if not args.folder and not args.speed:

@@ -363,17 +363,18 @@ def test_bold_heading_of_body_size_is_its_own_paragraph(tmp_path):
     assert article.paragraphs == [" ".join(before), "Costs of Compliance", " ".join(body)]
 
 
-def test_slightly_tilted_text_is_kept_and_vertical_text_left_out(tmp_path):
-    path = tmp_path / "tilted.pdf"
-    write_placed(path, [[
-        Text(20, 30, "The harbour reopened on Monday after the storm."),
-        Text(40, 120, "Stand facing the wall with your toes apart.", angle=10),
-        Text(200, 250, "jbell on DSK30NT082PROD with PROPOSALS", size=6, angle=90),
-    ]])
+def test_tilted_and_vertical_text_kept_and_a_repeated_margin_note_dropped(tmp_path):
+    body = paragraphs(3, seed=9, per=(2, 2))
+    pages = [column([par], 20, 30, 170)[0] for par in body]
+    for items in pages:
+        items.append(Text(200, 250, "jbell on DSK30NT082PROD with PROPOSALS", size=6, angle=90))
+    pages[0].append(Text(40, 160, "Stand facing the wall with your toes apart.", angle=10))
+    pages[1].append(Text(15, 200, "Tonnes per year", size=8, angle=90))
+    path = tmp_path / "turned.pdf"
+    write_placed(path, pages)
     article, _ = read_one(path)
     assert article.paragraphs == [
-        "The harbour reopened on Monday after the storm.",
-        "Stand facing the wall with your toes apart.",
+        body[0], "Stand facing the wall with your toes apart.", body[1], "Tonnes per year", body[2],
     ]
 
 

@@ -141,11 +141,12 @@ def _read_pages(doc: Any, path: Path, warn: Warn) -> list[list[Line]]:
 
 
 def _lines(frames: list[list[Line]]) -> list[Line]:
-    """The page's lines: the upright text's, then each tilted text's (a block of its own)."""
+    """The page's lines: the upright text's, then each turned text's (a block of its own)."""
     out: list[Line] = []
-    for frags in frames:
+    for turned, frags in enumerate(frames):
         for frag in frags:
             frag.text = clean(frag.text)
+            frag.turned = bool(turned)
         lines = page_lines([f for f in frags if f.text.strip()])
         offset = (out[-1].block + 1) if out else 0
         for line in lines:

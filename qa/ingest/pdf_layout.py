@@ -30,7 +30,7 @@ class Line:
 
     ``bold`` is the share of its letters set in a bold font; ``column`` and ``block`` say which
     column and which band between full-width lines it was read from; ``cells`` how many
-    segments of a row (table cells) it joins.
+    segments of a row (table cells) it joins; ``turned`` marks text set at an angle or vertically.
     """
 
     text: str
@@ -42,6 +42,7 @@ class Line:
     column: int = 0
     block: int = 0
     cells: int = 1
+    turned: bool = False
 
 
 def page_lines(frags: list[Line]) -> list[Line]:
@@ -230,10 +231,11 @@ def _running_key(text: str) -> str:
 
 
 def _edge_lines(lines: list[Line]) -> list[Line]:
-    """The lines in the top and bottom few rows of a page."""
-    ys = sorted({round(line.y, 1) for line in lines}, reverse=True)
+    """The lines in the top and bottom few rows of a page, and its turned (margin) lines."""
+    upright = [line for line in lines if not line.turned]
+    ys = sorted({round(line.y, 1) for line in upright}, reverse=True)
     edge_ys = set(ys[:_EDGE_ZONE]) | set(ys[-_EDGE_ZONE:])
-    return [line for line in lines if round(line.y, 1) in edge_ys]
+    return [line for line in lines if line.turned or round(line.y, 1) in edge_ys]
 
 
 def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
