@@ -399,6 +399,20 @@ def test_passages_never_join_paragraphs_that_start_on_different_pages():
     ]
 
 
+def test_short_lines_that_end_a_page_are_kept_in_its_passages():
+    """A heading at a page's foot (its text on the next page) or a table's last rows."""
+    from qa.index.indexer import article_passages
+
+    article = Article(meta=ArticleMeta(), paragraphs=[
+        "Body one.", "Closing heading", "Body two.", "Wheat 12.5 13.1", "Barley 8.2 7.9",
+    ], pages=[1, 1, 2, 2, 2])
+    passages = article_passages(article, lambda texts: [len(t.split()) for t in texts], 100)
+    assert [(p.paragraph, p.paragraph_end, p.page, p.text) for p in passages] == [
+        (1, 2, 1, "Body one.\nClosing heading"),
+        (3, 5, 2, "Body two.\nWheat 12.5 13.1\nBarley 8.2 7.9"),
+    ]
+
+
 def test_pdfs_read_from_several_threads_at_once(report):
     """PDFium is not thread-safe; the reader serialises it."""
     from concurrent.futures import ThreadPoolExecutor
