@@ -1,9 +1,13 @@
 """PDF page layout: text fragments -> lines in reading order; running headers/footers dropped.
 
 Works on positioned fragments (:class:`Line`, PDF user space, y grows up) from any extractor:
-rows are rebuilt from baselines, column gutters found where many lines start and almost none
-cross, and each column is read top to bottom before the next. Running headers and footers
-(lines repeated at the top or bottom of most pages, digits ignored) and bare page numbers are
+rows are rebuilt from baselines and split at gaps wider than three quarters of an em; column
+gutters are vertical strips almost no segment crosses with running text on both sides (a
+table's narrow columns fail that, so a table row stays one line); a page without such gutters
+is cut into bands at wide vertical gaps and each band laid out on its own (a full-width
+introduction above a two-column box). Each column is read top to bottom before the next.
+Running headers and footers (lines repeated at the top or bottom of most pages, digits
+ignored), folios (a section name beside the printed page number) and bare page numbers are
 dropped. Stdlib only.
 """
 

@@ -1,8 +1,11 @@
 """PDF lines -> paragraphs: wrapped lines joined, hyphenation undone, the title taken.
 
 A paragraph ends at a vertical gap wider than the document's usual line spacing, a first-line
-indent, a change of font size or weight, or a short line that ends a sentence; a paragraph cut
-by a page or column break is joined back when its sentence is unfinished. Stdlib only.
+indent, a bullet, a change of font size or of a whole line's boldness (a heading), a table row
+of three cells or more, or a short line that ends a sentence. Across a page or column break a
+paragraph goes on only when its sentence does (the next line starts in lower case, or the last
+ended on a comma, hyphen or function word), even when footnotes or a caption came between.
+Stdlib only.
 """
 
 from __future__ import annotations
