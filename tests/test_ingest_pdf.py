@@ -335,6 +335,16 @@ def test_paragraph_cut_by_footnotes_goes_on_in_the_next_column(tmp_path):
     assert article.paragraphs == [" ".join([*lines[:cut], *second]), *notes]
 
 
+def test_dot_leaders_of_a_contents_page_are_shortened(tmp_path):
+    path = tmp_path / "contents.pdf"
+    write_lines(path, [["The chapters of this booklet are listed below.", "",
+                        "Mammogram " + "." * 60 + " 13", "Radiotherapy . . . . . . . . . . . 42"]])
+    article, _ = read_one(path)
+    assert _words(article.paragraphs) == (
+        "The chapters of this booklet are listed below. Mammogram … 13 Radiotherapy … 42"
+    )
+
+
 def test_a_table_stays_row_by_row(tmp_path):
     """Four narrow columns of cells are a table, not text columns: each row is one line."""
     rows = [("Crop", "2019", "2020", "Change"), ("Wheat", "12.5", "13.1", "+4.8%"),

@@ -144,6 +144,7 @@ _COMPOUND_TAILS = frozenset(
     "sized aged income quality time bound dependent generated funded sponsored backed "
     "focused facing ready resistant proof".split()
 )
+_LEADER = re.compile(r"(?:\s?\.){4,}\s?")
 _COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 
 
@@ -219,7 +220,8 @@ def para_text(lines: list[str], pairs: set[str] | None = None) -> str:
     text = lines[0]
     for line in lines[1:]:
         text = _join_lines(text, line, pairs or set())
-    return " ".join(text.replace("\u00ad", "").split())
+    text = _LEADER.sub(" … ", text.replace("\u00ad", ""))  # a contents line's dot leader
+    return " ".join(text.split())
 
 
 def _join_lines(text: str, line: str, pairs: set[str]) -> str:
