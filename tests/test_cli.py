@@ -28,8 +28,9 @@ def check_contract(obj: dict, question: str, k: int) -> None:
     for r in obj["results"]:
         assert set(r) == {
             "rank", "score", "relevance", "passage_id", "text", "answer", "speaker", "source",
-            "also_in",
+            "first", "also_in",
         }
+        assert isinstance(r["first"], bool)
         assert r["speaker"] is None or isinstance(r["speaker"], str)
         assert isinstance(r["score"], float) and isinstance(r["passage_id"], int)
         assert 0.0 <= r["relevance"] <= 1.0 and isinstance(r["also_in"], list)

@@ -8,6 +8,7 @@ resumes where the interrupted one stopped, and identical passages are embedded o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -31,7 +32,13 @@ from qa.index.duplicates import mark_duplicates
 from qa.index.vectors import load_index, refresh_index, stored_vectors
 from qa.ingest.article import Article
 from qa.ingest.files import discover, display_path, named_by
-from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
+from qa.ingest.passages import (
+    PACK_WORDS,
+    Passage,
+    make_passages,
+    split_sentences,
+    token_counter,
+)
 from qa.ingest.readers import ReadOptions, reader_for
 from qa.quotes.indexing import attribution_current, mark_attributed, passage_quotes, refresh_quotes
 
@@ -331,11 +338,52 @@ def _iter_job(
 def article_passages(
     article: Article, count: Callable[[list[str]], list[int]], budget: int
 ) -> list[Passage]:
-    """An article's passages, each knowing its page when the article has pages."""
-    passages = make_passages(article.paragraphs, count, budget)
+    """An article's passages, each knowing its page when the article has pages.
+
+    A paged article is packed page by page (a passage never joins paragraphs that start on
+    different pages; a paragraph that runs on over a page break stays whole, on the page it
+    starts on).
+    """
     if article.pages is None:
+        return make_passages(article.paragraphs, count, budget)
+    out: list[Passage] = []
+    first = 0
+    for page, group in itertools.groupby(article.pages):
+        size = len(list(group))
+        for p in _page_passages(article.paragraphs[first : first + size], count, budget):
+            end = p.paragraph_end + first if p.paragraph_end is not None else None
+            out.append(replace(p, paragraph=p.paragraph + first, paragraph_end=end, page=page))
+        first += size
+    return out
+
+
+def _page_passages(
+    paragraphs: list[str], count: Callable[[list[str]], list[int]], budget: int
+) -> list[Passage]:
+    """One page's passages, keeping the short unpunctuated lines that end a page.
+
+    ``make_passages`` holds such lines back as headings for the paragraph that follows; at the
+    end of its input none follows and they were lost, which packing page by page made happen at
+    every page end (a heading whose text is on the next page, a table's last rows). They join
+    the page's last passage when it has room, else become a passage of their own.
+    """
+    passages = make_passages(paragraphs, count, budget)
+    covered = max((p.paragraph_end or p.paragraph for p in passages), default=0)
+    rest = [(n, text) for n, text in enumerate(paragraphs, start=1) if n > covered and text.strip()]
+    if not rest:
         return passages
-    return [replace(p, page=article.pages[p.paragraph - 1]) for p in passages]
+    tail = "\n".join(text.strip() for _, text in rest)
+    if passages:
+        last = passages[-1]
+        joined = f"{last.text}\n{tail}"
+        if len(joined.split()) <= PACK_WORDS and count([joined])[0] <= budget:
+            passages[-1] = replace(last, text=joined, paragraph_end=rest[-1][0])
+            return passages
+    offset = rest[0][0] - 1
+    for p in make_passages([text for _, text in rest], count, budget, pack_words=0):
+        end = p.paragraph_end + offset if p.paragraph_end is not None else None
+        passages.append(replace(p, paragraph=p.paragraph + offset, paragraph_end=end))
+    return passages
 
 
 def _token_counter(ref: ModelRef) -> Callable[[list[str]], list[int]]:

@@ -42,7 +42,8 @@ Returns {{"question", "no_match", "results": [...]}}, best first. Each result ha
 passage, verbatim), `answer` (the sentence in it that best answers the question), `score`,
 `relevance` (0-1; below 0.5 is a weak match) and `source` {{path, record, paragraph, page,
 title, outlet, date, author, url}}; `also_in` lists other articles carrying the same passage
-(wire copies). Cite results by source.outlet and source.date. `no_match: true` means no
+(wire copies), earliest first, and `first: true` marks which of the result and its copies was
+published first. Cite results by source.outlet and source.date. `no_match: true` means no
 passage answers closely. Narrow the search with the filters, e.g. outlet="Reuters",
 since="2023-01", until="2023"; dates are YYYY, YYYY-MM or YYYY-MM-DD and inclusive. The
 question may be up to {MAX_QUESTION_CHARS} characters."""

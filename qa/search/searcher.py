@@ -22,11 +22,12 @@ from qa.search.filters import Filters
 from qa.search.relevance import features as relevance_features
 from qa.search.relevance import model as relevance_model
 from qa.search.relevance import question_signals, term_coverage
-from qa.search.results import Answer, Copy, Hit, HitSource
+from qa.search.results import Answer, Copy, Hit, HitSource, publication_order
 from qa.search.terms import content_terms, fts_query, stems_of
 from qa.index.layout import read_manifest
 from qa.quotes.lookup import QuoteLookup, speaker_of
 from qa.quotes.question import speaker_question
+from qa.index.shingles import NEAR_IDENTICAL, shingle_hashes
 from qa.index.vectors import VectorIndex, load_index, stored_vectors
 
 if TYPE_CHECKING:
@@ -116,9 +117,9 @@ class Searcher:
                 return Answer(question, [], True, filters.given, self._excluder(filters))
             ranked = self._rank(question, query_vector, mode, fusion, k, filters, allowed)
             ranked, asked = self._speaker_first(question, ranked, allowed)
-            picked = self._pick(ranked, k, collapse)
+            picked, shadowed = self._pick(ranked, k, collapse)
             said = self.quotes.of_passages([row.id for _, row in picked])
-            copies = self.store.copies([row.group for _, row in picked]) if collapse else {}
+            copies = self._copies(picked, shadowed) if collapse else {}
             cosines = self._cosines(query_vector, [row.id for _, row in picked])
             terms = content_terms(question)
             signals = question_signals(question, terms, self.store.mentions)
@@ -233,10 +234,19 @@ class Searcher:
 
     def _pick(
         self, ranked: list[tuple[int, float]], k: int, collapse: bool
-    ) -> list[tuple[float, PassageRow]]:
-        """The first ``k`` ranked passages, one per duplicate group when collapsing."""
+    ) -> tuple[list[tuple[float, PassageRow]], dict[int, list[PassageRow]]]:
+        """The first ``k`` ranked passages, one per story when collapsing.
+
+        Collapsing passes over a passage in the duplicate group of one already picked, with
+        its text, or sharing :data:`NEAR_IDENTICAL` of the smaller one's 4-word shingles with
+        it (the last safeguard: copies the index did not link). Returns the picked passages
+        and, by picked passage id, the passages passed over for it.
+        """
         picked: list[tuple[float, PassageRow]] = []
-        seen: set[object] = set()
+        shadowed: dict[int, list[PassageRow]] = {}
+        seen: dict[object, int] = {}
+        postings: dict[int, list[int]] = {}  # shingle -> picked passages holding it
+        sizes: dict[int, int] = {}
         window = 2 * k
         for start in range(0, len(ranked), window):
             chunk = ranked[start : start + window]
@@ -245,14 +255,46 @@ class Searcher:
                 row = rows.get(pid)
                 if row is None:
                     continue
-                keys = (("group", row.group), ("text", row.text)) if collapse else ()
-                if any(key in seen for key in keys):
-                    continue
-                seen.update(keys)
+                if collapse:
+                    keys = (("group", row.group), ("text", row.text))
+                    hashes = shingle_hashes(row.text).tolist()
+                    owner = next((seen[key] for key in keys if key in seen), None)
+                    if owner is None:
+                        owner = _near_identical(hashes, postings, sizes)
+                    if owner is not None:
+                        shadowed.setdefault(owner, []).append(row)
+                        continue
+                    seen.update((key, row.id) for key in keys)
+                    sizes[row.id] = len(hashes)
+                    for h in hashes:
+                        postings.setdefault(h, []).append(row.id)
                 picked.append((score, row))
                 if len(picked) == k:
-                    return picked
-        return picked
+                    return picked, shadowed
+        return picked, shadowed
+
+    def _copies(
+        self, picked: list[tuple[float, PassageRow]], shadowed: dict[int, list[PassageRow]]
+    ) -> dict[int, list[tuple[int, int, ArticleRow]]]:
+        """Each picked passage's copies in other articles, by its group: one per article,
+        earliest published first (its group, the links found at indexing, those passed over)."""
+        ids = [row.id for _, row in picked]
+        groups = self.store.copies([row.group for _, row in picked])
+        links = self.store.copy_links(ids)
+        found: dict[int, list[tuple[int, int, ArticleRow]]] = {}
+        for _, row in picked:
+            every = groups.get(row.group, []) + links.get(row.id, []) + [
+                (r.id, r.paragraph, r.article) for r in shadowed.get(row.id, [])
+            ]
+            one: dict[int, tuple[int, int, ArticleRow]] = {}
+            for copy in every:
+                if copy[2].id != row.article.id:
+                    one.setdefault(copy[2].id, copy)
+            found[row.group] = sorted(
+                one.values(),
+                key=lambda c: publication_order(c[2].meta, display_path(c[2].path), c[2].record),
+            )
+        return found
 
     def _dense_evidence(
         self, query_vector: np.ndarray, dense: dict[int, float], others: list[int]
@@ -344,6 +386,20 @@ class Searcher:
                 generation, load_index(self.store, self.dim, passages, self.notice, info)
             )
         return self._faiss[1]
+
+
+def _near_identical(
+    hashes: list[int], postings: dict[int, list[int]], sizes: dict[int, int]
+) -> int | None:
+    """The picked passage sharing most of a text's shingles, if that is :data:`NEAR_IDENTICAL`
+    of the smaller one's."""
+    shared: dict[int, int] = {}
+    for h in hashes:
+        for pid in postings.get(h, ()):
+            shared[pid] = shared.get(pid, 0) + 1
+    ratios = {pid: n / max(min(len(hashes), sizes[pid]), 1) for pid, n in shared.items()}
+    best = max(ratios, key=ratios.__getitem__, default=None)
+    return best if best is not None and ratios[best] >= NEAR_IDENTICAL else None
 
 
 def _choice(kind: type[StrEnum], value: object) -> StrEnum:
