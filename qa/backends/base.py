@@ -69,6 +69,10 @@ class SearchBackend(Protocol):
         """The scope of ``filters`` (None when unscoped)."""
         ...
 
+    def id_scope(self, ids: Sequence[int]) -> Scope:
+        """A scope of exactly these passages (ranking within a given set)."""
+        ...
+
     def dense(self, query_vector: np.ndarray, depth: int, scope: Scope | None) -> Ranked:
         """The ``depth`` passages nearest the question vector (cosine), within ``scope``."""
         ...

@@ -51,6 +51,10 @@ class LocalBackend:
         ids = np.asarray(self.store.passage_ids(*filters.where()), dtype=np.int64)
         return Scope(len(ids), ids)
 
+    def id_scope(self, ids: Sequence[int]) -> Scope:
+        unique = np.unique(np.asarray(ids, dtype=np.int64))
+        return Scope(len(unique), unique)
+
     def dense(self, query_vector: np.ndarray, depth: int, scope: Scope | None) -> Ranked:
         vectors = self._vector_index()
         if vectors.index.ntotal == 0:

@@ -205,6 +205,10 @@ class MilvusBackend:
         size = len(self.store.passage_ids(*filters.where()))
         return Scope(size, expression(filters, file_ids) if size else None)
 
+    def id_scope(self, ids: Sequence[int]) -> Scope:
+        unique = sorted({int(i) for i in ids})
+        return Scope(len(unique), f"id in [{', '.join(map(str, unique))}]" if unique else None)
+
     def dense(self, query_vector: np.ndarray, depth: int, scope: Scope | None) -> Ranked:
         rerank = self.index_type == "IVF_PQ"
         limit = max(depth, RERANK) if rerank else depth
