@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
@@ -75,12 +76,15 @@ def connect(spec: BackendSpec, token: str | None) -> Any:
         raise BadInputError(
             f"the folder of the Milvus Lite file {spec.uri} does not exist", "Create it, or give another path"
         )
-    try:
-        client = pymilvus.MilvusClient(uri=spec.uri, token=token or "", timeout=CONNECT_TIMEOUT)
-        client.list_collections(timeout=CONNECT_TIMEOUT)
-    except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError ...
-        raise _connect_error(spec, where, exc) from None
-    return client
+    for attempt in range(3 if spec.lite else 1):  # Milvus Lite: a server of this process may be stopping
+        try:
+            client = pymilvus.MilvusClient(uri=spec.uri, token=token or "", timeout=CONNECT_TIMEOUT)
+            client.list_collections(timeout=CONNECT_TIMEOUT)
+            return client
+        except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError ...
+            failure = exc
+            time.sleep(0.5 * (attempt + 1))
+    raise _connect_error(spec, where, failure) from None
 
 
 def _connect_error(spec: BackendSpec, where: str, exc: Exception) -> IndexError_:

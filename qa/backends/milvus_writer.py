@@ -229,6 +229,12 @@ class _Neighbours:
 
     def __init__(self, client: Any, name: str) -> None:
         self.client, self.name = client, name
+        self.index = self  # duplicates.py asks ``vectors.index.ntotal``, as of a FAISS index
+
+    @property
+    def ntotal(self) -> int:
+        rows = self.client.query(self.name, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
 
     def search(self, queries: np.ndarray, k: int, allowed: Any = None, vectors_for: Any = None) -> tuple[np.ndarray, np.ndarray]:
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
