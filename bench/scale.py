@@ -8,7 +8,8 @@ What is synthetic (say so wherever the numbers are quoted):
     passage vector is a mix of two pool vectors plus Gaussian noise, renormalised, so the
     timings are about indexing and search, not about embedding N passages on 2 CPUs;
   * texts: sentences of the same two BBC paragraphs recombined, so FTS5 has real postings;
-  * sentence vectors (for the answer sentence) are the passage vector repeated, fp16.
+  * sentence vectors (for the answer sentence) are the passage vector repeated (stored as qa
+    stores them: int8 with a scale each, see qa/index/codecs.py).
 Everything else is the real thing: the qa SQLite schema written through qa.index.store.Store,
 the FAISS file from qa.index.vectors.refresh_index, hybrid questions through
 qa.search.searcher.Searcher, and `qa ask` as a new process.
@@ -163,8 +164,8 @@ def write_passages(store, batch: Synthetic, model: str, first_id: int) -> None:
         number = first_id + offset
         key = hashlib.sha256(f"{model}\0{number}\0{text}".encode()).digest()
         spans = split_sentences(text)
-        sentence_vectors = np.repeat(vector[None, :], len(spans), axis=0).astype(np.float16)
-        rows.append((key, vector.tobytes(), np.asarray(spans, np.int32).tobytes(), sentence_vectors.tobytes()))
+        sentence_vectors = np.repeat(vector[None, :], len(spans), axis=0)
+        rows.append((key, vector, np.asarray(spans, np.int32).tobytes(), sentence_vectors))
         if offset % PER_ARTICLE == 0:
             date = f"{2020 + number % 5}-{1 + number % 12:02d}-{1 + number % 28:02d}"
             meta = ArticleMeta(batch.titles[offset], "BBC (synthetic)", date, None, None)

@@ -220,13 +220,12 @@ class Searcher:
             vectors = stored_vectors(self.store, np.asarray(missing, dtype=np.int64), self.dim)
             dense = {**dense, **dict(zip(missing, (vectors @ query_vector).tolist()))}
         ids = list(dense)
-        blobs = self.store.sentence_vectors(ids)
-        parts = [blobs.get(pid) or b"" for pid in ids]
-        counts = np.array([len(b) // (2 * self.dim) for b in parts])
+        sentences = self.store.sentence_vectors(ids)
+        parts = [sentences[pid] for pid in ids if pid in sentences]
+        counts = np.array([len(sentences[pid]) if pid in sentences else 0 for pid in ids])
         best = np.zeros(len(ids), dtype=np.float32)
         if counts.sum():  # one matrix product for every sentence of every candidate
-            matrix = np.frombuffer(b"".join(parts), dtype=np.float16).reshape(-1, self.dim)
-            cosines = matrix.astype(np.float32) @ query_vector.astype(np.float32)
+            cosines = np.concatenate(parts) @ query_vector.astype(np.float32)
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
             has = counts > 0
             best[has] = np.maximum.reduceat(cosines, starts[has])
@@ -338,9 +337,10 @@ def _hits(
     found: list[np.ndarray] = []
     for score, row in picked:
         spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-        vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
         stems = [stems_of(row.text[a:b]) for a, b in spans]
-        start, end, sentence_cosine = pick_sentence(row.text, spans, vectors, query_vector, terms, stems)
+        start, end, sentence_cosine = pick_sentence(
+            row.text, spans, row.sentence_vectors, query_vector, terms, stems
+        )
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,

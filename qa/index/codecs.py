@@ -1,0 +1,78 @@
+"""How vectors are stored in the index database, and read back as float32.
+
+* passage vectors: float16 (2 bytes a component; cosine to the float32 original > 0.99999);
+* sentence vectors: int8 with one float32 scale per sentence (the largest component maps to
+  127), stored as records of ``scale, codes``; cosine to the original > 0.9999.
+
+At 1M passages this halves the vector bytes of the database (docs/scale.md). Readers call
+:func:`decode_vectors` and :func:`decode_sentences`; a blob's length tells its encoding, so
+float32 passage vectors (older callers, test stores) still read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+_PEAK = 127  # the int8 code of a sentence vector's largest component
+
+
+def encode_vector(vector: np.ndarray | bytes) -> bytes:
+    """A passage vector (float32 array or float32 bytes) in its stored form."""
+    if isinstance(vector, (bytes, bytearray, memoryview)):
+        vector = np.frombuffer(vector, dtype=np.float32)
+    return np.asarray(vector, dtype=np.float32).astype("<f2").tobytes()
+
+
+def stored_dimension(length: int) -> int:
+    """The dimension of a passage vector whose stored blob has ``length`` bytes."""
+    return length // 2
+
+
+def decode_vectors(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    """(len(blobs), dim) float32 from stored passage vectors (float16, or float32)."""
+    joined = b"".join(blobs)
+    if len(joined) == 2 * dim * len(blobs):
+        return np.frombuffer(joined, dtype="<f2").reshape(len(blobs), dim).astype(np.float32)
+    if len(joined) == 4 * dim * len(blobs):
+        return np.frombuffer(joined, dtype=np.float32).reshape(len(blobs), dim).copy()
+    return np.stack([decode_vectors([blob], dim)[0] for blob in blobs]) if blobs else np.zeros((0, dim), np.float32)
+
+
+def _records(dim: int) -> np.dtype:
+    return np.dtype([("scale", "<f4"), ("codes", "i1", (dim,))])
+
+
+def encode_sentences(vectors: np.ndarray | bytes, dim: int) -> bytes:
+    """Sentence vectors ((n, dim) floats, or float16 bytes) in their stored form."""
+    if isinstance(vectors, (bytes, bytearray, memoryview)):
+        vectors = np.frombuffer(vectors, dtype="<f2")
+    matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    peak = np.abs(matrix).max(axis=1) if len(matrix) else np.zeros(0, np.float32)
+    scale = np.where(peak > 0, peak / _PEAK, 1.0).astype(np.float32)
+    records = np.empty(len(matrix), dtype=_records(dim))
+    records["scale"] = scale
+    records["codes"] = np.clip(np.rint(matrix / scale[:, None]), -_PEAK, _PEAK)
+    return records.tobytes()
+
+
+def sentence_count(blob: bytes, dim: int) -> int:
+    """How many sentence vectors a stored blob holds."""
+    return len(blob) // (dim + 4)
+
+
+def decode_sentences(blob: bytes, dim: int) -> np.ndarray:
+    """(n, dim) float32 sentence vectors from their stored form."""
+    records = np.frombuffer(blob, dtype=_records(dim))
+    return records["codes"].astype(np.float32) * records["scale"][:, None]
+
+
+def decode_sentence_rows(rows: Sequence[tuple[int, bytes]]) -> list[np.ndarray]:
+    """Sentence-vector matrices from (sentence count, stored blob) rows, decoded in one go."""
+    counts = [count if blob else 0 for count, blob in rows]
+    if not sum(counts):
+        return [np.zeros((0, 0), np.float32) for _ in rows]
+    dim = next(len(blob) // count for count, blob in rows if count and blob) - 4
+    matrix = decode_sentences(b"".join(blob for count, blob in rows if count), dim)
+    return np.split(matrix, np.cumsum(counts)[:-1])
