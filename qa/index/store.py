@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 3  # 3: float16/int8 vectors, external-content FTS5
 
+# An embeddings row is ~2.4 KB (4 sentences): one fits a 4 KB page, leaving a third of the file
+# empty; 16 KB pages hold six (1M passages: -0.6 GB), and reading 256 rows costs the same.
+PAGE_SIZE = 16384
+
 _META_COLUMNS = ", ".join(f"{name} TEXT" for name in META_FIELDS)  # one per ArticleMeta field
 
 _SCHEMA = f"""
@@ -563,6 +567,7 @@ class Store:
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new database only; else ignored
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
