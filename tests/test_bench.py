@@ -113,3 +113,67 @@ def test_question_bench_rejects_malformed_lines_in_one_line(tmp_path, line):
     result = CliRunner().invoke(app, ["bench", str(questions), "--index-dir", str(tmp_path / "ix")])
     assert result.exit_code == 1
     assert "q.jsonl:1" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def _hit(path: str, text: str, answer: str, page: int | None = None):
+    from qa.ingest.article import ArticleMeta
+    from qa.search.results import Hit, HitSource
+
+    source = HitSource(path, None, 1, None, page, ArticleMeta())
+    return Hit(1, 1.0, 0.5, 1, text, answer, text.index(answer), source)
+
+
+def test_answer_at_1_needs_the_phrase_in_the_answer_sentence_of_the_right_source():
+    from qa.evaluation.questions import LabelledQuestion, answer_holds, is_hit
+
+    text = "The talks stalled. Peskov said the tanks would burn. Nothing else was agreed."
+    label = LabelledQuestion("tanks?", "a.txt", ("tanks would burn",), None, None,
+                             answer=("tanks would burn",))
+    assert answer_holds(_hit("x/a.txt", text, "Peskov said the tanks would burn."), label)
+    # right passage, wrong sentence in bold: a passage hit, not an answer
+    wrong = _hit("x/a.txt", text, "Nothing else was agreed.")
+    assert is_hit(wrong, label) and not answer_holds(wrong, label)
+    # the right words from another article do not count
+    assert not answer_holds(_hit("x/b.txt", text, "Peskov said the tanks would burn."), label)
+    # an "answer" of more than 60 words is a paragraph, not a sentence
+    long = "Peskov said the tanks would burn " + "and more " * 30 + "."
+    assert not answer_holds(_hit("x/a.txt", long, long), label)
+    # no answer labels: not measured
+    unlabelled = LabelledQuestion("tanks?", "a.txt", ("tanks",), None, None)
+    assert not answer_holds(_hit("x/a.txt", text, "Peskov said the tanks would burn."), unlabelled)
+
+
+def test_a_page_label_requires_the_hit_from_that_page():
+    from qa.evaluation.questions import LabelledQuestion, is_hit
+
+    text = "Revenue rose 4 percent to $1.2 billion."
+    label = LabelledQuestion("revenue?", "r.pdf", ("rose 4 percent",), None, None, page=2)
+    assert is_hit(_hit("r.pdf", text, text, page=2), label)
+    assert not is_hit(_hit("r.pdf", text, text, page=3), label)
+
+
+def test_question_bench_reports_answer_at_1_for_labelled_questions(tmp_path):
+    from conftest import DATA
+
+    questions = tmp_path / "q.jsonl"
+    rows = [dict(QUESTIONS[0], answer=["will burn as other tanks"]), QUESTIONS[1]]
+    questions.write_text("\n".join(json.dumps(q) for q in rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["bench", str(questions), "--corpus", str(DATA), "--model", "hashing", "--json",
+              "--index-dir", str(tmp_path / "ix")],
+        catch_exceptions=False,
+    )
+    row = json.loads(result.stdout.splitlines()[0])
+    assert row["answer_questions"] == 1  # only the first question has sentence labels
+    assert row["answer@1"] in (0.0, 1.0)
+    text = CliRunner().invoke(
+        app, ["bench", str(questions), "--index-dir", str(tmp_path / "ix")], catch_exceptions=False
+    )
+    assert "answer@1 (1)" in text.stdout
+
+
+def test_question_bench_rejects_answer_phrases_that_are_not_a_list(tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps(dict(QUESTIONS[0], answer="tanks")) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["bench", str(questions), "--index-dir", str(tmp_path / "ix")])
+    assert result.exit_code == 1 and "q.jsonl:1" in result.stderr

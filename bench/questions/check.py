@@ -91,7 +91,7 @@ def check_labelled(name: str, errors: list[str]) -> tuple[list[dict], list[float
             errors.append(f"{where}: not JSON ({e})")
             continue
         keys = set(row)
-        if keys != {"question", "path", "any", "split"}:
+        if keys - {"answer"} != {"question", "path", "any", "split"}:
             errors.append(f"{where}: keys {sorted(keys)}")
             continue
         q, path, phrases, split = row["question"], row["path"], row["any"], row["split"]
@@ -128,6 +128,8 @@ def check_labelled(name: str, errors: list[str]) -> tuple[list[dict], list[float
             para_lines |= {i for i, ln in enumerate(lines) if ph in ln}
         if len(para_lines) > 1:
             errors.append(f"{where}: phrases come from different paragraphs {sorted(para_lines)}")
+        if "answer" in row and para_lines:
+            check_answer(where, row["answer"], lines[min(para_lines)], errors)
         if para_lines and kind == "bbc":
             paragraph = lines[min(para_lines)]
             for other, other_text in bbc_texts().items():
@@ -155,6 +157,21 @@ def check_labelled(name: str, errors: list[str]) -> tuple[list[dict], list[float
             if all(r.get("_lead") for r in rows if r["path"] == path):
                 errors.append(f"{name}: article {path} has no question beyond the lead paragraph")
     return rows, overlaps
+
+
+def check_answer(where: str, answer: object, paragraph: str, errors: list[str]) -> None:
+    """'answer': 1-3 phrases, each inside one sentence of the answering paragraph."""
+    from qa.ingest.passages import split_sentences
+
+    if not isinstance(answer, list) or not 1 <= len(answer) <= 3:
+        errors.append(f"{where}: 'answer' must be a list of 1-3 phrases")
+        return
+    sentences = [paragraph[a:b] for a, b in split_sentences(paragraph)]
+    for ph in answer:
+        if not isinstance(ph, str) or ph not in paragraph:
+            errors.append(f"{where}: answer phrase not in the answering paragraph: {ph!r}")
+        elif not any(ph in sentence for sentence in sentences):
+            errors.append(f"{where}: answer phrase spans two sentences: {ph!r}")
 
 
 def check_unrelated(errors: list[str]) -> list[dict]:

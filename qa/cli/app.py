@@ -404,8 +404,9 @@ def bench(
 ) -> None:
     """Measure retrieval quality on your own labelled questions, or on a BEIR data set.
 
-    Questions: one JSON object a line, {"question", "path", "any": [phrases], "record"?,
-    "split"?}; prints hit@1, hit@3, hit@5, MRR@10 and the misses.
+    Questions: one JSON object a line, {"question", "path", "any": [phrases], "answer"?:
+    [phrases], "record"?, "page"?, "split"?}; prints hit@1, hit@3, hit@5, MRR@10, answer@1
+    and the misses.
 
     Example: qa bench my-questions.jsonl --corpus ~/news
     """

@@ -146,18 +146,26 @@ def article_to_text(article: ArticleRow, passages: list[PassageRow]) -> Text:
 
 
 def question_bench_to_text(rows: list[dict[str, Any]]) -> Group:
-    """hit@1/3/5 and MRR@10 per mode, then the misses of the first mode."""
+    """hit@1/3/5, MRR@10 and answer@1 per mode, then the misses of the first mode."""
     first = rows[0] if rows else {}
     table = Table(title=f"{first.get('set', '')}: {first.get('questions', 0)} questions")
     table.add_column("mode")
-    for metric in ("hit@1", "hit@3", "hit@5", "mrr@10"):
+    metrics = ("hit@1", "hit@3", "hit@5", "mrr@10")
+    for metric in metrics:
         table.add_column(metric, justify="right")
+    answers = first.get("answer_questions", 0)
+    table.add_column(f"answer@1 ({answers})" if answers else "answer@1", justify="right")
     for row in rows:
-        table.add_row(str(row["mode"]), *(f"{row[m]:.3f}" for m in ("hit@1", "hit@3", "hit@5", "mrr@10")))
+        answer = row.get("answer@1")
+        table.add_row(str(row["mode"]), *(f"{row[m]:.3f}" for m in metrics),
+                      "-" if answer is None else f"{answer:.3f}")
     misses = Text()
     for miss in first.get("misses", []):
         rank = "not in top 10" if miss["rank"] is None else f"rank {miss['rank']}"
+        wrong = "; answer sentence misses it" if miss.get("answer_ok") is False else ""
         misses.append(f"\n{miss['question']}", style="bold")
-        misses.append(f"  ({rank}; expected {miss['expected']})\n", style="dim")
+        misses.append(f"  ({rank}{wrong}; expected {miss['expected']})\n", style="dim")
         misses.append(f"   first: {miss['first']}  {miss['first_text'] or ''}\n")
+        if miss.get("answer_ok") is False and miss.get("answer"):
+            misses.append(f"   answer: {miss['answer']}\n", style="dim")
     return Group(table, misses)

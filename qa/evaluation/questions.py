@@ -1,9 +1,13 @@
 """`qa bench QUESTIONS.jsonl`: a user's own labelled questions, scored through `qa ask`.
 
-Each line: ``{"question", "path", "any": [phrases], "record"?, "split"?}``. A hit is a result
-from the right file (``path`` is a suffix of the source path; and the right ``record`` when
-given) whose passage is at most :data:`MAX_HIT_WORDS` words and contains one of the phrases
-(case-insensitive, whitespace-normalised).
+Each line: ``{"question", "path", "any": [phrases], "answer"?: [phrases], "record"?, "page"?,
+"split"?}``. A hit is a result from the right file (``path`` is a suffix of the source path; and
+the right ``record`` / ``page`` when given) whose passage is at most :data:`MAX_HIT_WORDS` words
+and contains one of the ``any`` phrases (case-insensitive, whitespace-normalised).
+
+``answer@1`` is measured on the questions that have ``answer`` phrases: the first hit comes from
+the right source and its answer sentence (at most :data:`MAX_ANSWER_WORDS` words) holds one of
+them.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from qa.search.results import Hit
 from qa.search.searcher import Searcher
 
 MAX_HIT_WORDS = 200
+MAX_ANSWER_WORDS = 60
 DEPTH = 10
 
 
@@ -33,6 +38,8 @@ class LabelledQuestion:
     any: tuple[str, ...]
     record: int | None
     split: str | None
+    answer: tuple[str, ...] = ()
+    page: int | None = None
 
 
 def load_questions(path: Path, split: str | None = None) -> list[LabelledQuestion]:
@@ -50,10 +57,12 @@ def load_questions(path: Path, split: str | None = None) -> list[LabelledQuestio
         try:
             row = json.loads(line)
             item = LabelledQuestion(
-                str(row["question"]), str(row["path"]), tuple(str(a) for a in row["any"]),
+                str(row["question"]), str(row["path"]), _phrases(row["any"]),
                 int(row["record"]) if row.get("record") is not None else None, row.get("split"),
+                _phrases(row.get("answer", [])),
+                int(row["page"]) if row.get("page") is not None else None,
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise BadInputError(
                 f"{path}:{number} is not a labelled question",
                 'Each line needs {"question": ..., "path": ..., "any": [...]}',
@@ -61,6 +70,12 @@ def load_questions(path: Path, split: str | None = None) -> list[LabelledQuestio
         if split is None or item.split == split:
             out.append(item)
     return out
+
+
+def _phrases(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise TypeError("phrases must be a list of strings")
+    return tuple(value)
 
 
 def _norm(text: str) -> str:
@@ -74,13 +89,28 @@ def _same_source(path: str, record: int | None, label: LabelledQuestion) -> bool
     return label.record is None or record == label.record
 
 
-def is_hit(hit: Hit, label: LabelledQuestion) -> bool:
-    """Right file (and record), passage of at most 200 words holding one of the phrases.
+def from_right_source(hit: Hit, label: LabelledQuestion) -> bool:
+    """Right file (and record, and page when labelled).
 
     A hit shown once for several copies (``also_in``) counts when one of them is the right file.
     """
+    if label.page is not None and hit.source.page != label.page:
+        return False
     places = [(hit.source.path, hit.source.record)] + [(c.path, c.record) for c in hit.also_in]
-    if not any(_same_source(path, record, label) for path, record in places):
+    return any(_same_source(path, record, label) for path, record in places)
+
+
+def answer_holds(hit: Hit, label: LabelledQuestion) -> bool:
+    """The hit's answer sentence (at most 60 words) holds one of the ``answer`` phrases."""
+    if not label.answer or len(hit.answer.split()) > MAX_ANSWER_WORDS:
+        return False
+    answer = _norm(hit.answer)
+    return from_right_source(hit, label) and any(_norm(p) in answer for p in label.answer)
+
+
+def is_hit(hit: Hit, label: LabelledQuestion) -> bool:
+    """Right source, passage of at most 200 words holding one of the phrases."""
+    if not from_right_source(hit, label):
         return False
     if len(hit.text.split()) > MAX_HIT_WORDS:
         return False
@@ -92,9 +122,9 @@ def score_questions(
     searcher: Searcher, labels: list[LabelledQuestion], mode: Mode, fusion: Fusion,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """hit@1/3/5, MRR@10 and the misses (question, what came first)."""
+    """hit@1/3/5, MRR@10, answer@1 and the misses (question, what came first)."""
     ranks: list[int | None] = []
-    sentences: list[bool] = []  # of the questions answered first: does the answer sentence hold it?
+    sentences: list[bool] = []  # of the questions with answer labels: does the first answer hold it?
     misses: list[dict[str, Any]] = []
     if progress:
         progress.start(len(labels), f"Questions ({mode})", unit="questions")
@@ -102,10 +132,11 @@ def score_questions(
         hits = searcher.ask(label.question, k=DEPTH, mode=mode, fusion=fusion).hits
         rank = next((h.rank for h in hits if is_hit(h, label)), None)
         ranks.append(rank)
-        if rank == 1:
-            answer = _norm(hits[0].answer)
-            sentences.append(any(_norm(phrase) in answer for phrase in label.any))
-        if rank != 1:
+        answered = None
+        if label.answer:
+            answered = bool(hits) and answer_holds(hits[0], label)
+            sentences.append(answered)
+        if rank != 1 or answered is False:
             first = hits[0] if hits else None
             misses.append({
                 "question": label.question,
@@ -113,6 +144,8 @@ def score_questions(
                 "rank": rank,
                 "first": None if first is None else f"{first.source.ref}:{first.source.paragraph}",
                 "first_text": None if first is None else first.text[:160],
+                "answer": None if first is None else first.answer,
+                "answer_ok": answered,
             })
         if progress:
             progress.advance(1)
@@ -126,7 +159,8 @@ def score_questions(
         "hit@3": sum(r is not None and r <= 3 for r in ranks) / n,
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
         "mrr@10": sum(1 / r for r in ranks if r is not None) / n,
-        "answer_sentence@1": sum(sentences) / max(len(sentences), 1),
+        "answer@1": sum(sentences) / len(sentences) if sentences else None,
+        "answer_questions": len(sentences),
         "misses": misses,
     }
 

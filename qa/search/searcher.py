@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.search.answer import pick_sentence
+from qa.search import answer as answers
 from qa.search.modes import Fusion, Mode
 from qa.errors import BadInputError, IndexError_
 from qa.ingest.files import display_path
@@ -118,7 +118,7 @@ class Searcher:
             signals = question_signals(question, terms, self.store.mentions)
         finally:
             self.store.conn.execute("COMMIT")
-        hits, no_match = _hits(picked, copies, cosines, signals, query_vector, terms)
+        hits, no_match = _hits(question, picked, copies, cosines, signals, query_vector, terms)
         if min_relevance is not None:
             hits = [replace(h, rank=i) for i, h in enumerate(
                 (h for h in hits if h.relevance >= min_relevance), start=1
@@ -324,7 +324,14 @@ def article_by_ref(store: Store, ref: str) -> tuple[ArticleRow, list[PassageRow]
     )
 
 
+def answer_passage(row: PassageRow) -> answers.Passage:
+    """A stored passage as the answer choice reads it (sentence spans and vectors decoded)."""
+    spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
+    return answers.Passage(row.text, spans, row.sentence_vectors, row.paragraph)
+
+
 def _hits(
+    question_text: str,
     picked: list[tuple[float, PassageRow]],
     copies: dict[int, list[tuple[int, int, ArticleRow]]],
     cosines: dict[int, float],
@@ -335,12 +342,11 @@ def _hits(
     """The hits with answer sentence, copies and relevance; and whether nothing answers."""
     hits: list[Hit] = []
     found: list[np.ndarray] = []
-    for score, row in picked:
-        spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-        stems = [stems_of(row.text[a:b]) for a, b in spans]
-        start, end, sentence_cosine = pick_sentence(
-            row.text, spans, row.sentence_vectors, query_vector, terms, stems
-        )
+    question = answers.Question.of(question_text, terms)
+    passages = [answer_passage(row) for _, row in picked]
+    weights = answers.rarity(passages, question)
+    for (score, row), passage in zip(picked, passages):
+        choice = answers.choose(question, passage, query_vector, weights)
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,
@@ -352,9 +358,9 @@ def _hits(
             if pid != row.id and a.id != article.id
         )
         found.append(relevance_features(
-            cosines.get(row.id, 0.0), sentence_cosine, term_coverage(set().union(*stems), terms)
+            cosines.get(row.id, 0.0), choice.best_cosine, term_coverage(stems_of(row.text), terms)
         ))
-        hits.append(Hit(len(hits) + 1, score, 0.0, row.id, row.text, row.text[start:end], start,
-                        source, also))
+        hits.append(Hit(len(hits) + 1, score, 0.0, row.id, row.text,
+                        row.text[choice.start:choice.end], choice.start, source, also))
     relevance, no_match = relevance_model().judge(found, *signals)
     return [replace(hit, relevance=r) for hit, r in zip(hits, relevance)], no_match
