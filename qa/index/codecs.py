@@ -33,11 +33,11 @@ def stored_dimension(length: int) -> int:
 def decode_vectors(blobs: Sequence[bytes], dim: int) -> np.ndarray:
     """(len(blobs), dim) float32 from stored passage vectors (float16, or float32)."""
     joined = b"".join(blobs)
-    if len(joined) == 2 * dim * len(blobs):
+    if len(joined) == 2 * dim * len(blobs):  # all float16 (or none at all)
         return np.frombuffer(joined, dtype="<f2").reshape(len(blobs), dim).astype(np.float32)
     if len(joined) == 4 * dim * len(blobs):
         return np.frombuffer(joined, dtype=np.float32).reshape(len(blobs), dim).copy()
-    return np.stack([decode_vectors([blob], dim)[0] for blob in blobs]) if blobs else np.zeros((0, dim), np.float32)
+    return np.stack([decode_vectors([blob], dim)[0] for blob in blobs])  # mixed
 
 
 def _records(dim: int) -> np.dtype:

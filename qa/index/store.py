@@ -315,6 +315,8 @@ class Store:
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """The passages with these ids (with their article), by id."""
+        from qa.index.codecs import decode_sentence_rows  # numpy: not for `qa sources`
+
         ids = list(ids)
         found: dict[int, PassageRow] = {}
         for start in range(0, len(ids), 500):
@@ -326,11 +328,9 @@ class Store:
                 "JOIN embeddings e ON e.text_sha = p.text_sha "
                 f"WHERE p.id IN ({','.join('?' * len(chunk))})",
                 chunk,
-            )
-            from qa.index.codecs import decode_sentence_rows  # numpy: not for `qa sources`
-
-            for row in rows:
-                vectors = decode_sentence_rows([(len(row[5]) // 8, row[6])])[0]
+            ).fetchall()
+            decoded = decode_sentence_rows([(len(row[5]) // 8, row[6]) for row in rows])
+            for row, vectors in zip(rows, decoded):
                 found[row[0]] = PassageRow(
                     *row[:6], vectors, row[7], article=ArticleRow.from_row(row[8:])
                 )
