@@ -109,3 +109,26 @@ def test_real_model_vectors_read_back_close_to_a_fresh_encoding(real_seed_index_
     np.testing.assert_array_equal(stored, np.concatenate([rows[i].sentence_vectors for i in ids]))
     assert len(stored) == sum(len(s) for s in spans) and cosines(stored, original).min() >= 0.999
     assert cosines(passages, fresh.vectors).min() >= 0.9999
+
+
+def test_a_batch_of_rows_encodes_like_one_row_at_a_time():
+    vectors = hard_vectors(4)
+    rows = [
+        (b"a", vectors[0], b"s1", vectors[1:3]),
+        (b"b", vectors[3].tobytes(), b"", np.zeros((0, DIM), np.float32)),
+        (b"c", vectors[4], b"s3", vectors[5:6].astype(np.float16).tobytes()),
+    ]
+    encoded = codecs.encode_rows(rows)
+    assert [(key, spans) for key, _, spans, _ in encoded] == [(b"a", b"s1"), (b"b", b""), (b"c", b"s3")]
+    for (_, vector, _, sentences), (_, want_vector, _, want_sentences) in zip(encoded, rows):
+        assert vector == codecs.encode_vector(want_vector)
+        assert sentences == codecs.encode_sentences(want_sentences, DIM)
+    assert codecs.encode_rows([]) == []
+    with pytest.raises(ValueError):
+        codecs.encode_rows([(b"a", vectors[0], b"", b""), (b"b", vectors[0][:10], b"", b"")])
+
+
+def test_many_sentences_encode_in_chunks_like_few():
+    vectors = hard_vectors(1000)  # 3,000: more than one chunk
+    whole = codecs.encode_sentences(vectors, DIM)
+    assert whole == b"".join(codecs.encode_sentences(vectors[i : i + 7], DIM) for i in range(0, len(vectors), 7))

@@ -12,10 +12,12 @@ float32 passage vectors (older callers, test stores) still read.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 _PEAK = 127  # the int8 code of a sentence vector's largest component
+_CHUNK = 1024  # sentences encoded at a time
 
 
 def encode_vector(vector: np.ndarray | bytes) -> bytes:
@@ -40,6 +42,36 @@ def decode_vectors(blobs: Sequence[bytes], dim: int) -> np.ndarray:
     return np.stack([decode_vectors([blob], dim)[0] for blob in blobs])  # mixed
 
 
+def encode_rows(rows: Sequence[tuple[bytes, Any, bytes, Any]]) -> list[tuple[bytes, bytes, bytes, bytes]]:
+    """Embedding rows (key, vector, spans, sentence vectors) with both vectors in stored form.
+
+    One conversion for the whole batch (a row at a time cost ~0.15 ms: 2.5 min at 1M).
+    Vectors are float32 arrays or bytes; sentence vectors float arrays or float16 bytes.
+    """
+    if not rows:
+        return []
+    vectors = [_floats(vector, np.float32) for _, vector, _, _ in rows]
+    dim = len(vectors[0])
+    if any(len(v) != dim for v in vectors):
+        raise ValueError("embedding rows of different dimensions in one batch")
+    sentences = [_floats(s, "<f2").reshape(-1, dim) for _, _, _, s in rows]
+    stored = np.stack(vectors).astype("<f2")
+    blob = encode_sentences(np.concatenate(sentences), dim)
+    ends = np.cumsum([len(s) for s in sentences]) * (dim + 4)
+    starts = np.concatenate([[0], ends[:-1]])
+    return [
+        (key, stored[i].tobytes(), spans, blob[int(starts[i]) : int(ends[i])])
+        for i, (key, _, spans, _) in enumerate(rows)
+    ]
+
+
+def _floats(value: Any, raw: Any) -> np.ndarray:
+    """A float32 array from an array, or from bytes of dtype ``raw``."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return np.frombuffer(value, dtype=raw).astype(np.float32).ravel()
+    return np.asarray(value, dtype=np.float32).ravel()
+
+
 def _records(dim: int) -> np.dtype:
     return np.dtype([("scale", "<f4"), ("codes", "i1", (dim,))])
 
@@ -49,11 +81,16 @@ def encode_sentences(vectors: np.ndarray | bytes, dim: int) -> bytes:
     if isinstance(vectors, (bytes, bytearray, memoryview)):
         vectors = np.frombuffer(vectors, dtype="<f2")
     matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    if len(matrix) > _CHUNK:  # temporaries that stay in cache: 3x faster on 40k sentences
+        return b"".join(
+            encode_sentences(matrix[i : i + _CHUNK], dim) for i in range(0, len(matrix), _CHUNK)
+        )
     peak = np.abs(matrix).max(axis=1) if len(matrix) else np.zeros(0, np.float32)
     scale = np.where(peak > 0, peak / _PEAK, 1.0).astype(np.float32)
-    records = np.empty(len(matrix), dtype=_records(dim))
-    records["scale"] = scale
-    records["codes"] = np.clip(np.rint(matrix / scale[:, None]), -_PEAK, _PEAK)
+    codes = np.clip(np.rint(matrix / scale[:, None]), -_PEAK, _PEAK).astype(np.int8)
+    records = np.empty((len(matrix), 4 + dim), dtype=np.uint8)  # the layout of _records(dim)
+    records[:, :4] = scale.astype("<f4").view(np.uint8).reshape(-1, 4)
+    records[:, 4:] = codes.view(np.uint8)
     return records.tobytes()
 
 

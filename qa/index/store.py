@@ -476,12 +476,9 @@ class Store:
         changes what a search sees, so they are committed as they come and survive an
         interrupted run.
         """
-        from qa.index.codecs import encode_sentences, encode_vector, stored_dimension
+        from qa.index.codecs import encode_rows
 
-        encoded = []
-        for sha, vector, spans, sentences in rows:
-            blob = encode_vector(vector)
-            encoded.append((sha, blob, spans, encode_sentences(sentences, stored_dimension(len(blob)))))
+        encoded = encode_rows(rows)
         with self.transaction():
             self.conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", encoded)
 
