@@ -128,8 +128,8 @@ def check_labelled(name: str, errors: list[str]) -> tuple[list[dict], list[float
             para_lines |= {i for i, ln in enumerate(lines) if ph in ln}
         if len(para_lines) > 1:
             errors.append(f"{where}: phrases come from different paragraphs {sorted(para_lines)}")
-        if "answer" in row and para_lines:
-            check_answer(where, row["answer"], lines[min(para_lines)], errors)
+        if "answer" in row:
+            check_answer(where, row["answer"], lines, errors)
         if para_lines and kind == "bbc":
             paragraph = lines[min(para_lines)]
             for other, other_text in bbc_texts().items():
@@ -159,17 +159,19 @@ def check_labelled(name: str, errors: list[str]) -> tuple[list[dict], list[float
     return rows, overlaps
 
 
-def check_answer(where: str, answer: object, paragraph: str, errors: list[str]) -> None:
-    """'answer': 1-3 phrases, each inside one sentence of the answering paragraph."""
+def check_answer(where: str, answer: object, lines: list[str], errors: list[str]) -> None:
+    """'answer': 1-4 phrases, each once in the file and inside one sentence (a second phrase may
+    name another sentence that answers the question as well)."""
     from qa.ingest.passages import split_sentences
 
-    if not isinstance(answer, list) or not 1 <= len(answer) <= 3:
-        errors.append(f"{where}: 'answer' must be a list of 1-3 phrases")
+    if not isinstance(answer, list) or not 1 <= len(answer) <= 4:
+        errors.append(f"{where}: 'answer' must be a list of 1-4 phrases")
         return
-    sentences = [paragraph[a:b] for a, b in split_sentences(paragraph)]
+    sentences = [ln[a:b] for ln in lines for a, b in split_sentences(ln)]
     for ph in answer:
-        if not isinstance(ph, str) or ph not in paragraph:
-            errors.append(f"{where}: answer phrase not in the answering paragraph: {ph!r}")
+        count = sum(ln.count(ph) for ln in lines) if isinstance(ph, str) else 0
+        if count != 1:
+            errors.append(f"{where}: answer phrase occurs {count} times: {ph!r}")
         elif not any(ph in sentence for sentence in sentences):
             errors.append(f"{where}: answer phrase spans two sentences: {ph!r}")
 

@@ -21,14 +21,14 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from qa.search.answer_types import SPEECH, question_kind, sentence_kinds
 from qa.search.relevance import names as question_names
-from qa.search.terms import stem, stems_of, words
+from qa.search.terms import stem, stems_of
 
 FEATURES = (
     "cosine", "cosine_gap", "overlap", "rare_overlap", "names", "kind_match", "kind_miss",
@@ -75,14 +75,19 @@ class Passage:
     def sentences(self) -> list[str]:
         return [self.text[a:b] for a, b in self.spans]
 
+    @cached_property
+    def stems(self) -> list[frozenset[str]]:
+        """The stemmed words of each sentence (computed once per passage)."""
+        return [_stems(sentence) for sentence in self.sentences()]
+
 
 def rarity(passages: Sequence[Passage], question: Question) -> dict[str, float]:
     """Weight of each question word: rarer among the sentences of these hits weighs more."""
     counts: Counter[str] = Counter()
     total = 0
     for passage in passages:
-        for sentence in passage.sentences():
-            counts.update(question.stems & stems_of(sentence))
+        for found in passage.stems:
+            counts.update(question.stems & found)
             total += 1
     return {s: math.log((total + 1) / (counts[s] + 0.5)) for s in question.stems}
 
@@ -100,9 +105,10 @@ def features(
         return out
     total = sum(weights.values()) or 1.0
     paragraphs = _paragraph_of(passage)
+    wanted = {question.kind} if question.kind is not None else set()
     for i, sentence in enumerate(sentences):
-        found = stems_of(sentence)
-        kinds = sentence_kinds(sentence)
+        found = passage.stems[i]
+        kinds = sentence_kinds(sentence, wanted) if wanted else frozenset()
         matched = question.stems & found
         out[i, 0] = cosines[i]
         out[i, 1] = cosines[i] - cosines.max()
@@ -119,10 +125,15 @@ def features(
         out[i, 9] = float(passage.paragraph + paragraphs[i] == 1)
         out[i, 10] = float(i == 0)
         out[i, 11] = i / max(n - 1, 1)
-        out[i, 12] = math.log1p(len(words(sentence)))
+        out[i, 12] = math.log1p(sentence.count(" ") + 1)
         neighbours = [cosines[j] for j in (i - 1, i + 1) if 0 <= j < n]
         out[i, 13] = max(neighbours) if neighbours else cosines[i]
     return out
+
+
+@lru_cache(maxsize=65536)
+def _stems(sentence: str) -> frozenset[str]:
+    return frozenset(stems_of(sentence))
 
 
 def _paragraph_of(passage: Passage) -> list[int]:

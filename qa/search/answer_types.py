@@ -12,6 +12,7 @@ query time.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import lru_cache
 
 NUMBER, DATE, PERSON, PLACE, REASON, SPEECH = "number", "date", "person", "place", "reason", "speech"
@@ -112,6 +113,6 @@ _SENTENCE_RULES: dict[str, re.Pattern[str]] = {
 }
 
 
-def sentence_kinds(sentence: str) -> frozenset[str]:
-    """The kinds of answer a sentence could give (see :data:`KINDS`)."""
-    return frozenset(kind for kind, pattern in _SENTENCE_RULES.items() if pattern.search(sentence))
+def sentence_kinds(sentence: str, only: Collection[str] = KINDS) -> frozenset[str]:
+    """The kinds of answer a sentence could give (see :data:`KINDS`), of those in ``only``."""
+    return frozenset(kind for kind in only if _SENTENCE_RULES[kind].search(sentence))
