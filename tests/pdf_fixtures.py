@@ -200,3 +200,70 @@ def write_encrypted(path: Path, user_password: str, text: str = "A secret paragr
     pdf.multi_cell(0, 6, text)
     pdf.set_encryption(owner_password="owner-secret", user_password=user_password)
     pdf.output(str(path))
+
+
+@dataclass
+class Text:
+    """One piece of text placed exactly: baseline start in mm from the top-left corner."""
+
+    x: float
+    y: float
+    text: str
+    size: float = 10
+    style: str = ""
+    angle: float = 0.0  # degrees, counter-clockwise
+
+
+def write_placed(path: Path, pages: list[list[Text]]) -> None:
+    """Pages of exactly placed text pieces (Helvetica), in the order given."""
+    pdf = FPDF()
+    pdf.set_creation_date(dt.datetime(2023, 1, 25, tzinfo=dt.UTC))
+    for items in pages:
+        pdf.add_page()
+        for item in items:
+            pdf.set_font("Helvetica", item.style, item.size)
+            if item.angle:
+                with pdf.rotation(item.angle, item.x, item.y):
+                    pdf.text(item.x, item.y, item.text)
+            else:
+                pdf.text(item.x, item.y, item.text)
+    pdf.output(str(path))
+
+
+def text_width(text: str, size: float = 10, style: str = "") -> float:
+    """Width in mm of ``text`` in Helvetica at ``size`` points."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", style, size)
+    return pdf.get_string_width(text)
+
+
+def wrap_mm(text: str, width: float, size: float = 10, style: str = "") -> list[str]:
+    """``text`` wrapped into lines at most ``width`` mm wide (Helvetica at ``size`` points)."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", style, size)
+    lines, cur = [], ""
+    for word in text.split():
+        trial = f"{cur} {word}".strip()
+        if cur and pdf.get_string_width(trial) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = trial
+    return [*lines, cur] if cur else lines
+
+
+def column(
+    paras: list[str], x: float, top: float, width: float, *, size: float = 10,
+    leading: float = 4.5, gap: float = 3.0, style: str = "",
+) -> tuple[list[Text], float]:
+    """Paragraphs wrapped into a column ``width`` mm wide at ``x``: pieces, and the next y."""
+    items: list[Text] = []
+    y = top
+    for par in paras:
+        for line in wrap_mm(par, width, size, style):
+            items.append(Text(x, y, line, size, style))
+            y += leading
+        y += gap
+    return items, y

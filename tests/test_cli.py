@@ -27,8 +27,11 @@ def check_contract(obj: dict, question: str, k: int) -> None:
     assert [r["rank"] for r in obj["results"]] == list(range(1, k + 1))
     for r in obj["results"]:
         assert set(r) == {
-            "rank", "score", "relevance", "passage_id", "text", "answer", "source", "also_in"
+            "rank", "score", "relevance", "passage_id", "text", "answer", "speaker", "source",
+            "first", "also_in",
         }
+        assert isinstance(r["first"], bool)
+        assert r["speaker"] is None or isinstance(r["speaker"], str)
         assert isinstance(r["score"], float) and isinstance(r["passage_id"], int)
         assert 0.0 <= r["relevance"] <= 1.0 and isinstance(r["also_in"], list)
         assert isinstance(r["text"], str) and r["answer"] and r["answer"] in r["text"]

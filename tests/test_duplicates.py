@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli.app import app
-from qa.index.duplicates import jaccard, shingles
+from qa.index.shingles import overlap, shingle_hashes
 from conftest import DATA
 
 runner = CliRunner()
@@ -53,8 +53,8 @@ def ask(index_dir: Path, *args: str) -> dict:
 
 def test_shingle_overlap_separates_copies_from_other_text():
     a = "Peskov said if Abrams tanks are delivered to Ukraine they will burn as other tanks"
-    assert jaccard(shingles(a), shingles(a.replace("Peskov", "The spokesman"))) > 0.5
-    assert jaccard(shingles(a), shingles("Leopard tanks from Germany were discussed in Berlin")) < 0.1
+    assert overlap(shingle_hashes(a), shingle_hashes(a.replace("Peskov", "The spokesman"))) > 0.5
+    assert overlap(shingle_hashes(a), shingle_hashes("Leopard tanks from Germany were discussed in Berlin")) < 0.1
 
 
 def test_copies_are_one_hit_naming_the_others(wire_index):

@@ -57,7 +57,7 @@ def test_tools_answer_like_the_cli(real_seed_index_dir, searcher):
 
     out = over_mcp(real_seed_index_dir, work)
     tools = {t.name: t for t in out["tools"]}
-    assert set(tools) == {"ask", "show", "sources"}
+    assert set(tools) == {"ask", "show", "sources", "quotes"}
     for tool in tools.values():  # written for an assistant: how to cite, what is there
         assert len(tool.description) > 150
     assert "outlet" in tools["ask"].description and "date" in tools["ask"].description

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from qa.cli.bare_option import IndexCommand
 from qa.errors import QAError
 from qa.embed.devices import Device
 from qa.index.index_types import IndexType
@@ -99,7 +102,7 @@ def _error_line(exc: QAError) -> None:
     err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=IndexCommand)
 @handle_errors
 def index(
     paths: Annotated[
@@ -132,8 +135,9 @@ def index(
     ray: Annotated[
         Optional[str],
         typer.Option(
-            "--ray", help="Embed on a Ray cluster: local (start one here), auto (the running "
-            "cluster) or HOST:PORT. Needs pip install -e '.[ray]'.", rich_help_panel="Cluster",
+            "--ray", metavar="[local|auto|HOST:PORT]", rich_help_panel="Cluster",
+            help="Embed on a Ray cluster: local (start one here; also a bare --ray), auto (the "
+            "running cluster) or HOST:PORT. Needs pip install -e '.[ray]'.",
         ),
     ] = None,
     ray_workers: Annotated[
@@ -142,12 +146,20 @@ def index(
     batch_size: Annotated[
         Optional[int], typer.Option("--batch-size", min=1, help="Passages per batch.", rich_help_panel="Cluster")
     ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Then keep watching the paths and index each batch "
+                           "of changes (Ctrl-C stops).", rich_help_panel="Watch"),
+    ] = False,
+    debounce: Annotated[
+        float, typer.Option("--debounce", min=0.0, max=3600.0, help="With --watch: seconds without a change "
+                            "before a batch is indexed.", rich_help_panel="Watch"),
+    ] = 2.0,
     index_dir: IndexDir = None,
     model: Model = None,
 ) -> None:
     """Index articles: new and changed files are embedded, vanished ones removed.
 
-    Example: qa index data/
+    Example: qa index data/   (or qa index data/ --watch, to follow an archive that grows)
     """
     from qa.cli.progress import RichProgress
     from qa.index.indexer import run_index
@@ -160,6 +172,12 @@ def index(
     embedding = _embedding(device, ray, ray_workers, batch_size)
     index_dir = find_index_dir(index_dir)
     with RichProgress(err) as progress:
+        if watch:
+            from qa.index.watch import watch_index
+
+            batches = watch_index(index_dir, paths or [Path("data")], model, progress, debounce,
+                                  rebuild, options, index_type, embedding)
+            return _print_batches(batches, index_dir)
         report = run_index(
             index_dir, paths or [Path("data")], model, progress, rebuild=rebuild,
             options=options, index_type=index_type, embedding=embedding,
@@ -183,6 +201,27 @@ def _embedding(device: Device, ray: str | None, workers: int, batch_size: int | 
         raise QAError("--ray needs Ray, which is not installed", "Run: pip install -e '.[ray]'")
     check_address(ray)
     return Embedding(device.value, ray, workers, batch_size)
+
+
+def _print_batches(batches: Any, index_dir: Path) -> None:
+    """`qa index --watch`: the full run's line, then a line for each batch that changed something."""
+    try:
+        with contextlib.closing(batches):
+            for batch in batches:
+                r = batch.report
+                if batch.first:
+                    out.print(_report_line(r, index_dir), soft_wrap=True)
+                    _note("watching for changes; Ctrl-C stops")
+                elif batch.changed:
+                    out.print(f"{time.strftime('%H:%M:%S')} {len(r.added)} added, {len(r.updated)} "
+                              f"updated, {len(r.removed)} removed; {r.embedded} passages embedded; now "
+                              f"{r.articles} articles, {r.passages} passages ({r.seconds:.1f} s)", soft_wrap=True)
+                if batch.waiting:
+                    _note(f"{len(batch.waiting)} file(s) still being written; indexed in a later batch")
+    except KeyboardInterrupt:
+        err.print("Stopped watching; every finished batch is in the index (the next `qa index` "
+                  "indexes the rest).")
+        raise typer.Exit(130) from None
 
 
 def _report_line(report: IndexReport, index_dir: Path) -> str:
@@ -306,6 +345,81 @@ def _questions(question: str, scope: Any) -> Iterator[tuple[str, Any]]:
         yield obj["question"], Filters.from_mapping(obj) if any(
             k in obj for k in ("outlet", "author", "title", "since", "until", "path", "undated")
         ) else scope
+
+
+class QuoteSort(StrEnum):
+    """`qa quotes --sort`."""
+
+    DATE = "date"
+    RELEVANCE = "relevance"
+
+
+@app.command()
+@handle_errors
+def quotes(
+    speaker: Annotated[
+        Optional[str], typer.Argument(help="A speaker's name or part of it, e.g. Peskov [default: everyone].")
+    ] = None,
+    about: Annotated[
+        Optional[str], typer.Option("--about", help="Rank the quotes by this topic (hybrid search).")
+    ] = None,
+    list_speakers: Annotated[
+        bool, typer.Option("--speakers", help="List the speakers with their number of quotes.")
+    ] = False,
+    k: Annotated[
+        Optional[int], typer.Option("-k", "--top", min=1, max=1000, help="How many quotes at most [default: all; 10 with --about].")
+    ] = None,
+    sort: Annotated[
+        Optional[QuoteSort], typer.Option("--sort", help="date: oldest first [default]; relevance [default with --about].")
+    ] = None,
+    outlet: Outlet = None,
+    author: Author = None,
+    title: Title = None,
+    since: Since = None,
+    until: Until = None,
+    path: PathGlob = None,
+    undated: Undated = False,
+    as_json: JsonFlag = False,
+    index_dir: IndexDir = None,
+    model: Model = None,
+) -> None:
+    """Who said what: a speaker's quotes, oldest first and grouped by article.
+
+    Example: qa quotes Peskov --about tanks --since 2023
+    """
+    from qa.cli.render import quotes_to_text, speakers_to_text
+    from qa.index.layout import find_index_dir
+    from qa.index.store import Store
+    from qa.quotes.query import answer_quotes, answer_to_list, check_attributed, speakers
+    from qa.search.filters import Filters
+
+    scope = Filters.build(outlet, author, title, since, until, path, undated)
+    index_dir = find_index_dir(index_dir)
+    searcher = None
+    if about is not None:
+        from qa.search.searcher import Searcher
+
+        searcher = Searcher(index_dir, model, notice=_notice)
+        store = searcher.store
+    else:
+        store = Store.open(index_dir)
+    try:
+        if list_speakers:
+            check_attributed(store)
+            rows = speakers(store, scope)[: k or None]
+            if as_json:
+                sys.stdout.write(json.dumps([{"speaker": n, "quotes": c} for n, c in rows],
+                                            ensure_ascii=False) + "\n")
+            else:
+                out.print(speakers_to_text(rows), soft_wrap=True)
+            return
+        answer = answer_quotes(store, speaker, about, scope, k, sort.value if sort else None, searcher)
+    finally:
+        (searcher or store).close()
+    if as_json:
+        sys.stdout.write(json.dumps(answer_to_list(answer), ensure_ascii=False) + "\n")
+    else:
+        out.print(quotes_to_text(answer.quotes), soft_wrap=True)
 
 
 @app.command()

@@ -22,7 +22,12 @@ class RichProgress:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self._bar = Progress(
+        self._bar = self._new_bar()
+        self._task: TaskID | None = None
+        self._unit = "passages"
+
+    def _new_bar(self) -> Progress:
+        return Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -30,11 +35,9 @@ class RichProgress:
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=console,
+            console=self.console,
             transient=False,
         )
-        self._task: TaskID | None = None
-        self._unit = "passages"
 
     def __enter__(self) -> RichProgress:
         return self
@@ -63,6 +66,7 @@ class RichProgress:
     def stop(self) -> None:
         if self._task is not None:
             self._bar.stop()
+            self._bar = self._new_bar()  # a later start (a watch's next batch) shows only its own
             self._task = None
 
     def warn(self, message: str) -> None:

@@ -169,3 +169,39 @@ def question_bench_to_text(rows: list[dict[str, Any]]) -> Group:
         if miss.get("answer_ok") is False and miss.get("answer"):
             misses.append(f"   answer: {miss['answer']}\n", style="dim")
     return Group(table, misses)
+
+
+def quotes_to_text(quotes: list[Any]) -> Text:
+    """`qa quotes`: grouped by article (outlet · date · title, where), each quote with its
+    speaker and kind (print unwrapped)."""
+    if not quotes:
+        return Text("No quotes in scope.", style="dim")
+    out = Text()
+    current: Any = None
+    for q in quotes:
+        if q.article_id != current:
+            current = q.article_id
+            if out:
+                out.append("\n")
+            m = q.source.meta
+            out.append(" · ".join(p for p in (m.outlet, m.date, m.title) if p) or "(untitled)",
+                       style="bold")
+            out.append(f"  {q.source.ref}\n", style="green")
+        out.append(f"  {q.speaker}", style="cyan")
+        relevance = f" [{q.relevance:.2f}]" if q.relevance is not None else ""
+        out.append(f" ({q.kind}){relevance}: ", style="dim")
+        out.append(q.quote + "\n")
+    out.rstrip()
+    return out
+
+
+def speakers_to_text(rows: list[tuple[str, int]]) -> Text:
+    """`qa quotes --speakers`: one line per speaker with the number of quotes."""
+    if not rows:
+        return Text("No quotes in scope.", style="dim")
+    out = Text()
+    for name, count in rows:
+        out.append(f"{count:6d}  ", style="dim")
+        out.append(f"{name}\n")
+    out.rstrip()
+    return out

@@ -45,16 +45,34 @@ class ModelRef:
         return candidate if candidate.is_file() else None
 
     def weights_checksum(self) -> str:
-        """sha256 over the weight and config files: identifies the exact weights."""
-        digest = hashlib.sha256()
-        for name in (*_WEIGHT_FILES, "config.json", "modules.json"):
-            file = self.path / name
-            if file.is_file():
-                digest.update(name.encode())
-                with file.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
-        return digest.hexdigest()
+        """sha256 over the weight and config files: identifies the exact weights.
+
+        Computed once per process while the files keep their size and mtime (a watch asks on
+        every batch).
+        """
+        files = [(n, self.path / n) for n in (*_WEIGHT_FILES, "config.json", "modules.json")]
+        stats = tuple((n, st.st_size, st.st_mtime_ns) for n, f in files if (st := _stat(f)))
+        key = (str(self.path), stats)
+        if key not in _CHECKSUMS:
+            digest = hashlib.sha256()
+            for name, file in files:
+                if file.is_file():
+                    digest.update(name.encode())
+                    with file.open("rb") as handle:
+                        for block in iter(lambda: handle.read(1 << 20), b""):
+                            digest.update(block)
+            _CHECKSUMS[key] = digest.hexdigest()
+        return _CHECKSUMS[key]
+
+
+_CHECKSUMS: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
 
 
 def resolve_model(name: str | None) -> ModelRef:

@@ -8,10 +8,11 @@ resumes where the interrupted one stopped, and identical passages are embedded o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,9 +31,16 @@ from qa.index.index_types import IndexType
 from qa.index.duplicates import mark_duplicates
 from qa.index.vectors import load_index, refresh_index, stored_vectors
 from qa.ingest.article import Article
-from qa.ingest.files import discover, display_path
-from qa.ingest.passages import Passage, make_passages, split_sentences, token_counter
+from qa.ingest.files import discover, display_path, named_by
+from qa.ingest.passages import (
+    PACK_WORDS,
+    Passage,
+    make_passages,
+    split_sentences,
+    token_counter,
+)
 from qa.ingest.readers import ReadOptions, reader_for
+from qa.quotes.indexing import attribution_current, mark_attributed, passage_quotes, refresh_quotes
 
 if TYPE_CHECKING:
     from qa.embed.passage_encoder import PassageEncoder
@@ -142,19 +150,24 @@ def run_index(
     options: ReadOptions | None = None,
     index_type: IndexType | None = None,
     embedding: Embedding | None = None,
+    only: Collection[str] | None = None,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the files under ``paths``.
 
     Files whose content hash is unchanged are skipped without parsing (or loading the model);
-    indexed files that vanished from the given folders are removed.
+    indexed files that vanished from the given folders are removed. With ``only`` (a
+    watcher's list of changed files and folders) the other files are taken as unchanged,
+    unhashed.
     """
-    found_files = discover(paths)
+    found_files = discover(paths, exclude=[index_dir])
     roots = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
     found = {f.path for f in found_files}
     options = options or ReadOptions()
+    hashed = found_files if only is None or rebuild else named_by(found_files, only)
 
     def collect(known: dict[str, tuple[str, str]], report: IndexReport) -> tuple[list[_Job], list[str]]:
-        jobs, kept = _changed_files(found_files, {} if rebuild else known, report, progress, options)
+        report.unchanged = len(found_files) - len(hashed)
+        jobs, kept = _changed_files(hashed, {} if rebuild else known, report, progress, options)
         gone = [
             path for path in known
             if path not in found and path not in kept
@@ -230,6 +243,7 @@ def _index_locked(
     changed = bool(jobs or report.removed or rebuild)
     if changed:
         _commit(store, ref, jobs, report.removed, rebuild)
+    refresh_quotes(store)  # an index attributed by older rules (or none) is brought up to date
     if changed or not _derived_current(store):  # a killed run may have committed, not written
         _write_derived(store, index_type, progress.warn, update=not rebuild)
     _mark_duplicates(store, progress)
@@ -324,11 +338,52 @@ def _iter_job(
 def article_passages(
     article: Article, count: Callable[[list[str]], list[int]], budget: int
 ) -> list[Passage]:
-    """An article's passages, each knowing its page when the article has pages."""
-    passages = make_passages(article.paragraphs, count, budget)
+    """An article's passages, each knowing its page when the article has pages.
+
+    A paged article is packed page by page (a passage never joins paragraphs that start on
+    different pages; a paragraph that runs on over a page break stays whole, on the page it
+    starts on).
+    """
     if article.pages is None:
+        return make_passages(article.paragraphs, count, budget)
+    out: list[Passage] = []
+    first = 0
+    for page, group in itertools.groupby(article.pages):
+        size = len(list(group))
+        for p in _page_passages(article.paragraphs[first : first + size], count, budget):
+            end = p.paragraph_end + first if p.paragraph_end is not None else None
+            out.append(replace(p, paragraph=p.paragraph + first, paragraph_end=end, page=page))
+        first += size
+    return out
+
+
+def _page_passages(
+    paragraphs: list[str], count: Callable[[list[str]], list[int]], budget: int
+) -> list[Passage]:
+    """One page's passages, keeping the short unpunctuated lines that end a page.
+
+    ``make_passages`` holds such lines back as headings for the paragraph that follows; at the
+    end of its input none follows and they were lost, which packing page by page made happen at
+    every page end (a heading whose text is on the next page, a table's last rows). They join
+    the page's last passage when it has room, else become a passage of their own.
+    """
+    passages = make_passages(paragraphs, count, budget)
+    covered = max((p.paragraph_end or p.paragraph for p in passages), default=0)
+    rest = [(n, text) for n, text in enumerate(paragraphs, start=1) if n > covered and text.strip()]
+    if not rest:
         return passages
-    return [replace(p, page=article.pages[p.paragraph - 1]) for p in passages]
+    tail = "\n".join(text.strip() for _, text in rest)
+    if passages:
+        last = passages[-1]
+        joined = f"{last.text}\n{tail}"
+        if len(joined.split()) <= PACK_WORDS and count([joined])[0] <= budget:
+            passages[-1] = replace(last, text=joined, paragraph_end=rest[-1][0])
+            return passages
+    offset = rest[0][0] - 1
+    for p in make_passages([text for _, text in rest], count, budget, pack_words=0):
+        end = p.paragraph_end + offset if p.paragraph_end is not None else None
+        passages.append(replace(p, paragraph=p.paragraph + offset, paragraph_end=end))
+    return passages
 
 
 def _token_counter(ref: ModelRef) -> Callable[[list[str]], list[int]]:
@@ -474,6 +529,7 @@ def _commit(store: Store, ref: ModelRef, jobs: list[_Job], removed: list[str], r
     count = _token_counter(ref) if any(job.parsed is None for job in jobs) else None
     budget = ref.max_seq_length - 2
     with store.transaction():
+        attributed = rebuild or attribution_current(store)
         if rebuild:
             store.clear()
         store.delete_files(removed + [job.path for job in jobs if not job.is_new])
@@ -487,6 +543,8 @@ def _commit(store: Store, ref: ModelRef, jobs: list[_Job], removed: list[str], r
             for article, passages in parsed:
                 store.insert_article(file_id, _new_article(article, passages, ref.name))
         store.prune_embeddings()
+        if attributed:
+            mark_attributed(store)
         values = {"generation": str(store.generation + 1), "model": ref.name}
         dim = store.vector_dimension()
         if dim:
@@ -499,12 +557,14 @@ def _silent(message: str) -> None:
 
 
 def _new_article(article: Article, passages: list[Passage], model: str) -> NewArticle:
+    quotes = passage_quotes([p.text for p in passages])  # who said what (qa/quotes/)
     return NewArticle(
         article.record,
         article.meta,
         [
-            NewPassage(p.paragraph, p.paragraph_end, p.page, p.text, embedding_key(model, p.text))
-            for p in passages
+            NewPassage(p.paragraph, p.paragraph_end, p.page, p.text, embedding_key(model, p.text),
+                       found)
+            for p, found in zip(passages, quotes)
         ],
     )
 

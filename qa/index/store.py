@@ -1,8 +1,10 @@
 """The index folder's source of truth: one SQLite database.
 
 Tables: ``meta`` (format version, model, dimension, generation), ``articles`` (one per file,
-with its content hash), ``passages``, ``embeddings`` (vectors keyed by the passage text's hash,
-so identical text is embedded once and an interrupted run resumes; stored compactly, see
+with its content hash), ``passages``, ``quotes`` (speech-reporting sentences of a passage with
+their speaker, see qa/quotes/), ``article_bands`` and ``passage_copies`` (copies of a
+story, see duplicates.py), ``embeddings`` (vectors keyed by the passage text's hash, so
+identical text is embedded once and an interrupted run resumes; stored compactly, see
 codecs.py), and the FTS5 table ``passages_fts``, an external-content index over the view
 ``passages_fts_source`` (the text is stored once, in ``passages``). The FAISS file and
 manifest.json are derived from it (see vectors.py).
@@ -65,6 +67,19 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE INDEX IF NOT EXISTS passages_sha ON passages(text_sha);
 CREATE INDEX IF NOT EXISTS passages_dup ON passages(dup_of) WHERE dup_of IS NOT NULL;
+CREATE TABLE IF NOT EXISTS article_bands (
+    key INTEGER NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    PRIMARY KEY (key, article_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS article_bands_article ON article_bands(article_id);
+CREATE TABLE IF NOT EXISTS passage_copies (
+    passage_id INTEGER NOT NULL,
+    copy_id INTEGER NOT NULL,
+    overlap REAL NOT NULL,
+    PRIMARY KEY (passage_id, copy_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS passage_copies_copy ON passage_copies(copy_id);
 CREATE TABLE IF NOT EXISTS embeddings (
     text_sha BLOB PRIMARY KEY,
     vector BLOB NOT NULL,
@@ -74,6 +89,15 @@ CREATE TABLE IF NOT EXISTS embeddings (
 CREATE VIEW IF NOT EXISTS passages_fts_source AS
     SELECT p.id AS id, p.text AS text, coalesce(a.title, '') AS title
     FROM passages p JOIN articles a ON a.id = p.article_id;
+CREATE TABLE IF NOT EXISTS quotes (
+    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    speaker TEXT NOT NULL,
+    kind TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quotes_passage ON quotes(passage_id);
+CREATE INDEX IF NOT EXISTS quotes_speaker ON quotes(speaker COLLATE NOCASE);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     text, title, content = 'passages_fts_source', content_rowid = 'id',
     tokenize = 'porter unicode61 remove_diacritics 2'
@@ -125,15 +149,19 @@ class PassageRow:
         return self.dup_of if self.dup_of is not None else self.id
 
 
+QuoteRow = tuple[int, int, str, str]  # sentence start, end (in the passage text), speaker, kind
+
+
 @dataclass(frozen=True)
 class NewPassage:
-    """A passage to insert."""
+    """A passage to insert, with its speech-reporting sentences."""
 
     paragraph: int
     paragraph_end: int | None
     page: int | None
     text: str
     text_sha: bytes
+    quotes: tuple[QuoteRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -396,6 +424,73 @@ class Store:
                 found.setdefault(row[0], []).append((row[1], row[2], ArticleRow.from_row(row[3:])))
         return found
 
+    def articles_after(self, last: int) -> list[int]:
+        """Ids of the articles whose passages are newer than passage ``last``, oldest first."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT article_id FROM passages WHERE id > ? GROUP BY article_id ORDER BY min(id)",
+            (last,),
+        )]
+
+    def article_texts(
+        self, article_ids: Sequence[int]
+    ) -> dict[int, list[tuple[int, str, int | None]]]:
+        """(passage id, text, duplicate group) of each passage of these articles, in order."""
+        found: dict[int, list[tuple[int, str, int | None]]] = {a: [] for a in article_ids}
+        for start in range(0, len(article_ids), 500):
+            chunk = list(article_ids[start : start + 500])
+            rows = self.conn.execute(
+                "SELECT article_id, id, text, dup_of FROM passages "
+                f"WHERE article_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                chunk,
+            )
+            for article, pid, text, dup_of in rows:
+                found[article].append((pid, text, dup_of))
+        return found
+
+    def band_articles(self, keys: Sequence[int], limit: int) -> list[int]:
+        """Up to ``limit`` articles sharing MinHash band keys with these, most shared first."""
+        if not keys:
+            return []
+        return [r[0] for r in self.conn.execute(
+            "SELECT article_id FROM article_bands "
+            f"WHERE key IN ({','.join('?' * len(keys))}) "
+            "GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT ?",
+            [*keys, limit],
+        )]
+
+    def add_bands(self, article_id: int, keys: Iterable[int]) -> None:
+        """Record an article's band keys; call inside a transaction."""
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO article_bands (key, article_id) VALUES (?, ?)",
+            [(key, article_id) for key in keys],
+        )
+
+    def add_copy_links(self, links: Iterable[tuple[int, int, float]]) -> None:
+        """Record (passage, copy, overlap) both ways; call inside a transaction."""
+        pairs = list(links)
+        rows = pairs + [(q, p, o) for p, q, o in pairs]
+        self.conn.executemany(
+            "INSERT INTO passage_copies (passage_id, copy_id, overlap) VALUES (?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET overlap = max(overlap, excluded.overlap)",
+            rows,
+        )
+
+    def copy_links(self, ids: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
+        """The passages recorded as copies of these: id -> [(copy id, paragraph, article)]."""
+        found: dict[int, list[tuple[int, int, ArticleRow]]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = self.conn.execute(
+                f"SELECT c.passage_id, p.id, p.paragraph, {_ARTICLE_COLUMNS} "
+                f"FROM {_PASSAGE_JOIN} JOIN passage_copies c ON c.copy_id = p.id "
+                f"WHERE c.passage_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY c.passage_id, c.overlap DESC, p.id",
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(row[0], []).append((row[1], row[2], ArticleRow.from_row(row[3:])))
+        return found
+
     def passage_ids(self, where: str, args: Sequence[Any]) -> list[int]:
         """Ids of the passages whose article matches an SQL condition over ``a`` and ``f``."""
         rows = self.conn.execute(
@@ -495,6 +590,12 @@ class Store:
                 "JOIN articles a ON a.id = p.article_id WHERE a.file_id = ?)",
                 (row[0],),
             )
+            for column in ("passage_id", "copy_id"):
+                self.conn.execute(
+                    f"DELETE FROM passage_copies WHERE {column} IN (SELECT p.id FROM passages p "
+                    "JOIN articles a ON a.id = p.article_id WHERE a.file_id = ?)",
+                    (row[0],),
+                )
             self.conn.execute(
                 "DELETE FROM passages WHERE article_id IN "
                 "(SELECT id FROM articles WHERE file_id = ?)",
@@ -529,6 +630,16 @@ class Store:
                 "INSERT INTO passages_fts (rowid, text, title) VALUES (?, ?, ?)",
                 (pid, passage.text, m.title or ""),
             )
+            if passage.quotes:
+                self.put_quotes(pid, passage.quotes)
+
+    def put_quotes(self, passage_id: int | None, quotes: Iterable[QuoteRow]) -> None:
+        """Store a passage's speech-reporting sentences; call inside a transaction."""
+        self.conn.executemany(
+            "INSERT INTO quotes (passage_id, start_char, end_char, speaker, kind) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(passage_id, *quote) for quote in quotes],
+        )
 
     def prune_embeddings(self) -> None:
         """Drop cached embeddings no passage uses any more; call inside a transaction."""
@@ -543,7 +654,7 @@ class Store:
         it needs, and :meth:`prune_embeddings` drops the rest.
         """
         self.conn.execute("INSERT INTO passages_fts (passages_fts) VALUES ('delete-all')")
-        for table in ("passages", "articles", "files"):
+        for table in ("passage_copies", "article_bands", "quotes", "passages", "articles", "files"):
             self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute("DELETE FROM meta WHERE key NOT IN ('format_version', 'generation')")
 

@@ -28,7 +28,7 @@ INSTRUCTIONS = """\
 This server searches a local, offline archive of news articles that the user indexed with `qa`.
 It returns passages quoted verbatim from the articles, each with its source: outlet, date
 (ISO 8601, or null when the article states none), title, file path and paragraph number.
-Use `ask` for questions of fact, `sources` to see what the archive holds (outlets, dates), and
+Use `ask` for questions of fact, `quotes` for what a person said, `sources` to see what the archive holds (outlets, dates), and
 `show` to read a whole article. When you use a passage, cite it by outlet and date (and title),
 e.g. "Anadolu Agency, 2023-01-25, 'Kremlin says ...'", and quote the `answer` sentence rather
 than paraphrasing it. The archive may be incomplete or one-sided: say which outlets a claim comes
@@ -42,7 +42,8 @@ Returns {{"question", "no_match", "results": [...]}}, best first. Each result ha
 passage, verbatim), `answer` (the sentence in it that best answers the question), `score`,
 `relevance` (0-1; below 0.5 is a weak match) and `source` {{path, record, paragraph, page,
 title, outlet, date, author, url}}; `also_in` lists other articles carrying the same passage
-(wire copies). Cite results by source.outlet and source.date. `no_match: true` means no
+(wire copies), earliest first, and `first: true` marks which of the result and its copies was
+published first. Cite results by source.outlet and source.date. `no_match: true` means no
 passage answers closely. Narrow the search with the filters, e.g. outlet="Reuters",
 since="2023-01", until="2023"; dates are YYYY, YYYY-MM or YYYY-MM-DD and inclusive. The
 question may be up to {MAX_QUESTION_CHARS} characters."""
@@ -57,6 +58,15 @@ SOURCES_DOC = """\
 List the articles in the archive: {"articles": [{path, record, title, outlet, date, author,
 url, passages}, ...]}. Takes the same filters as `ask` (outlet, author, title, since, until,
 path, undated), e.g. to see which outlets or dates the archive covers before answering."""
+
+QUOTES_DOC = """\
+Who said what: the sentences of the archive that quote or report a speaker, with the speaker's
+full name as the article introduces it. Returns {"quotes": [{speaker, quote, kind ("direct"
+for quotation marks, "indirect" for reported speech), relevance (with `about`), source}]},
+oldest first (or best first with `about`). `speaker` matches any part of a name ("Peskov");
+`about` ranks by a topic ("tanks"); without a speaker, everyone's quotes. An unknown speaker
+is an error that lists the closest names. Quote the `quote` verbatim and cite source.outlet
+and source.date. Same filters as `ask`."""
 
 Outlets = Annotated[
     Optional[list[str]], Field(description="Only these outlets (exact name, any case).")
@@ -123,6 +133,23 @@ def build_server(service: QAService) -> MCPServer:
 
         filters = call(_filters, outlet, author, title, since, until, path, undated)
         return {"articles": [article_to_dict(a) for a in call(service.sources, filters)]}
+
+    @server.tool(description=QUOTES_DOC)
+    def quotes(
+        speaker: Annotated[Text, Field(description="A speaker's name or part of it.")] = None,
+        about: Annotated[Text, Field(description="A topic to rank the quotes by.")] = None,
+        k: Annotated[int, Field(ge=1, le=MAX_K, description="How many quotes.")] = 20,
+        outlet: Outlets = None,
+        author: Annotated[Text, Field(description="Byline contains this text.")] = None,
+        title: Annotated[Text, Field(description="Title contains this text.")] = None,
+        since: Date = None,
+        until: Date = None,
+        path: Paths = None,
+        undated: Undated = False,
+    ) -> dict[str, Any]:
+        filters = call(_filters, outlet, author, title, since, until, path, undated)
+        return {"quotes": call(service.quotes_list, speaker=speaker, about=about,
+                               filters=filters, k=k)}
 
     return server
 

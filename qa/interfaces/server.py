@@ -4,6 +4,8 @@
     POST /ask {"question": ..., "k": 5, ...}  the same
     GET  /sources?<filters>                   the `qa sources --json` list
     GET  /show?ref=PATH[#RECORD]              the `qa show --json` object (404 if not indexed)
+    GET  /quotes?speaker=...&about=...&k=...  the `qa quotes --json` list (speakers=true:
+                                              [{"speaker", "quotes"}] as `qa quotes --speakers`)
     GET  /healthz                             {"status": "ok"} (never needs the token)
     GET  /  and  /article?ref=...             the search page and article view (HTML)
 
@@ -192,6 +194,18 @@ def _add_api_routes(app: FastAPI, svc: QAService) -> None:
 
         filters = _filters(outlet, author, title, since, until, path, undated)
         return [article_to_dict(a) for a in svc.sources(filters)]
+
+    @app.get("/quotes")
+    def quotes(
+        speaker: str | None = None, about: str | None = None, k: int | None = None,
+        sort: str | None = None, speakers: bool = False, outlet: Many = None,
+        author: str | None = None, title: str | None = None, since: str | None = None,
+        until: str | None = None, path: Many = None, undated: bool = False,
+    ) -> list[dict[str, Any]]:
+        filters = _filters(outlet, author, title, since, until, path, undated)
+        if speakers:
+            return svc.speakers(filters)
+        return svc.quotes_list(speaker=speaker, about=about, filters=filters, k=k, sort=sort)
 
     @app.get("/show")
     def show(ref: str) -> dict[str, Any]:

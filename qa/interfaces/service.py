@@ -33,11 +33,13 @@ from qa.search.modes import Fusion, Mode
 if TYPE_CHECKING:
     from qa.index.store import ArticleRow, PassageRow
     from qa.search.filters import Filters
+    from qa.quotes.query import QuotesAnswer
     from qa.search.results import Answer
     from qa.search.searcher import Searcher
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100
+MAX_QUOTES = 1000  # the most quotes one `quotes` call lists
 
 
 class TooLargeError(BadInputError):
@@ -67,6 +69,25 @@ def check_question(question: str, k: int) -> str:
     if not question:
         raise BadInputError("the question is empty", "Ask something, e.g. who won the election?")
     return question
+
+
+def check_quote_request(
+    speaker: object, about: object, k: object
+) -> tuple[str | None, str | None]:
+    """The speaker and topic of a quotes request after the limits every interface shares."""
+    for name, value in (("speaker", speaker), ("about", about)):
+        if value is not None and not isinstance(value, str):
+            raise BadInputError(f"{name} must be a string, not {type(value).__name__}")
+        if isinstance(value, str) and len(value) > MAX_QUESTION_CHARS:
+            raise TooLargeError(
+                f"{name} is {len(value)} characters long, over the limit of {MAX_QUESTION_CHARS}",
+                "Give a shorter one",
+            )
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_QUOTES):
+        raise BadInputError(f"k must be a whole number from 1 to {MAX_QUOTES}, not {k!r}")
+    speaker = speaker.strip() or None if isinstance(speaker, str) else None
+    about = about if isinstance(about, str) else None
+    return speaker, about
 
 
 @dataclass
@@ -168,6 +189,41 @@ class QAService:
                 return searcher.show(ref)
             except BadInputError:
                 raise NotInIndexError(f"{ref} is not in the index", hint) from None
+
+    def quotes(
+        self, speaker: str | None = None, about: str | None = None,
+        filters: Filters | None = None, k: int | None = None, sort: str | None = None,
+    ) -> QuotesAnswer:
+        """What `qa quotes` answers: a speaker's quotes (or everyone's), by date or by topic.
+
+        Raises:
+            TooLargeError: a speaker or topic over the length limit.
+            BadInputError: a bad k or sort, an empty name; UnknownSpeakerError (a
+                BadInputError) when nobody by that name is quoted; IndexError_ for an index
+                built before attribution.
+        """
+        from qa.quotes.query import answer_quotes
+
+        speaker, about = check_quote_request(speaker, about, k)
+        vector = self._encoder().encode_one(about) if about is not None else None
+        with self._searcher() as searcher:
+            if vector is not None and getattr(self._shared, "model", None) != searcher.model:
+                vector = None
+            return answer_quotes(searcher.store, speaker, about, filters, k, sort, searcher, vector)
+
+    def quotes_list(self, **kwargs: Any) -> list[dict[str, Any]]:
+        """:meth:`quotes` as the `qa quotes --json` list."""
+        from qa.quotes.query import answer_to_list
+
+        return answer_to_list(self.quotes(**kwargs))
+
+    def speakers(self, filters: Filters | None = None) -> list[dict[str, Any]]:
+        """`qa quotes --speakers --json`: [{"speaker", "quotes"}], most quoted first."""
+        from qa.quotes.query import check_attributed, speakers
+
+        with self._searcher() as searcher:
+            check_attributed(searcher.store)
+            return [{"speaker": n, "quotes": c} for n, c in speakers(searcher.store, filters)]
 
     def outlets(self) -> list[str]:
         """The outlets named in the index, sorted (for a search form's menu; cached)."""

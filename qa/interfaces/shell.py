@@ -44,6 +44,8 @@ Type a question, or a command:
   :clear               drop every filter
   :show N              the article of the last answer's Nth passage
   :sources             the indexed articles within the filters
+  :quotes NAME         NAME's quotes, oldest first (:quotes NAME / TOPIC: ranked by TOPIC)
+  :speakers            who is quoted, with counts
   :settings            the current k, mode and filters
   :help                this text
   :quit                leave (or Ctrl-D)"""
@@ -203,6 +205,24 @@ def _sources(shell: Shell, value: str) -> None:
     shell.console.print(sources_to_text(shell.service.sources(shell.settings.filters())), soft_wrap=True)
 
 
+def _quotes(shell: Shell, value: str) -> None:
+    from qa.cli.render import quotes_to_text
+
+    speaker, _, about = value.partition("/")
+    answer = shell.service.quotes(
+        speaker=speaker.strip() or None, about=about.strip() or None,
+        filters=shell.settings.filters(), k=shell.settings.k if about.strip() else None,
+    )
+    shell.console.print(quotes_to_text(answer.quotes), soft_wrap=True)
+
+
+def _speakers(shell: Shell, value: str) -> None:
+    from qa.cli.render import speakers_to_text
+
+    rows = shell.service.speakers(shell.settings.filters())
+    shell.console.print(speakers_to_text([(r["speaker"], r["quotes"]) for r in rows]), soft_wrap=True)
+
+
 def _settings(shell: Shell, value: str) -> None:
     shell._say(shell.settings.describe())
 
@@ -214,6 +234,7 @@ def _help(shell: Shell, value: str) -> None:
 _COMMANDS: dict[str, Callable[[Shell, str], None]] = {
     "k": _set_k, "mode": _set_mode, "fusion": _set_fusion, "undated": _set_undated,
     "clear": _clear, "show": _show, "sources": _sources, "settings": _settings, "help": _help,
+    "quotes": _quotes, "speakers": _speakers,
     "?": _help,
 }
 

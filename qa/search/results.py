@@ -61,6 +61,11 @@ class Copy:
     meta: ArticleMeta
 
 
+def publication_order(meta: ArticleMeta, path: str, record: int | None) -> tuple[Any, ...]:
+    """Sort key among copies of a story: dated ones by date, then undated; then by path."""
+    return (meta.date is None, meta.date or "", path, record or 0)
+
+
 @dataclass(frozen=True)
 class Hit:
     """One ranked passage with its answer sentence."""
@@ -74,6 +79,7 @@ class Hit:
     answer_start: int
     source: HitSource
     also_in: tuple[Copy, ...] = ()
+    speaker: str | None = None  # who the answer sentence quotes (qa/quotes/), None: nobody
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,22 @@ def source_to_dict(source: HitSource) -> dict[str, Any]:
     }
 
 
+def first_published(hit: Hit) -> int | None:
+    """Which of a hit and its copies is the earliest dated: -1 the hit, i ``also_in[i]``.
+
+    None when the hit has no copies or none of them is dated. Copies of one date: the one
+    whose path sorts first (:func:`publication_order`).
+    """
+    dated = [(publication_order(hit.source.meta, hit.source.path, hit.source.record), -1)] + [
+        (publication_order(c.meta, c.path, c.record), i) for i, c in enumerate(hit.also_in)
+    ]
+    dated = [(key, i) for key, i in dated if not key[0]]  # key[0]: undated
+    return min(dated)[1] if hit.also_in and dated else None
+
+
 def hit_to_dict(hit: Hit) -> dict[str, Any]:
     """One result in the JSON contract's shape."""
+    first = first_published(hit)
     return {
         "rank": hit.rank,
         "score": round(hit.score, 6),
@@ -107,11 +127,13 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "passage_id": hit.passage_id,
         "text": hit.text,
         "answer": hit.answer,
+        "speaker": hit.speaker,
         "source": source_to_dict(hit.source),
+        "first": first == -1,
         "also_in": [
             {"path": c.path, "record": c.record, "outlet": c.meta.outlet, "date": c.meta.date,
-             "title": c.meta.title, "paragraph": c.paragraph}
-            for c in hit.also_in
+             "title": c.meta.title, "paragraph": c.paragraph, "first": first == i}
+            for i, c in enumerate(hit.also_in)
         ],
     }
 

@@ -22,9 +22,12 @@ from qa.search.filters import Filters
 from qa.search.relevance import features as relevance_features
 from qa.search.relevance import model as relevance_model
 from qa.search.relevance import question_signals, term_coverage
-from qa.search.results import Answer, Copy, Hit, HitSource
+from qa.search.results import Answer, Copy, Hit, HitSource, publication_order
 from qa.search.terms import content_terms, fts_query, stems_of
 from qa.index.layout import read_manifest
+from qa.quotes.lookup import QuoteLookup, speaker_of
+from qa.quotes.question import speaker_question
+from qa.index.shingles import NEAR_IDENTICAL, shingle_hashes
 from qa.index.vectors import VectorIndex, load_index, stored_vectors
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ DENSE_WEIGHT = 0.6
 SENTENCE_WEIGHT = 1.0
 MAX_QUERY_TERMS = 64
 POSTINGS_BUDGET = 50_000  # matching rows BM25 may score per question (large archives)
+SPEAKER_DEPTH = 10  # "what did X say": X's passages among this many best move first
 
 
 class Searcher:
@@ -62,6 +66,7 @@ class Searcher:
         self._faiss: tuple[int, VectorIndex] | None = None
         # per generation: (generation, passages, document frequency of each term asked about)
         self._df: tuple[int, int, dict[str, int]] = (-1, 0, {})
+        self.quotes = QuoteLookup(self.store)  # who said what (qa/quotes/)
 
     def close(self) -> None:
         self.store.close()
@@ -111,14 +116,17 @@ class Searcher:
             if allowed is not None and len(allowed) == 0:
                 return Answer(question, [], True, filters.given, self._excluder(filters))
             ranked = self._rank(question, query_vector, mode, fusion, k, filters, allowed)
-            picked = self._pick(ranked, k, collapse)
-            copies = self.store.copies([row.group for _, row in picked]) if collapse else {}
+            ranked, asked = self._speaker_first(question, ranked, allowed)
+            picked, shadowed = self._pick(ranked, k, collapse)
+            said = self.quotes.of_passages([row.id for _, row in picked])
+            copies = self._copies(picked, shadowed) if collapse else {}
             cosines = self._cosines(query_vector, [row.id for _, row in picked])
             terms = content_terms(question)
             signals = question_signals(question, terms, self.store.mentions)
         finally:
             self.store.conn.execute("COMMIT")
-        hits, no_match = _hits(question, picked, copies, cosines, signals, query_vector, terms)
+        hits, no_match = _hits(question, picked, copies, cosines, signals, query_vector, terms,
+                               said, asked)
         if min_relevance is not None:
             hits = [replace(h, rank=i) for i, h in enumerate(
                 (h for h in hits if h.relevance >= min_relevance), start=1
@@ -183,12 +191,61 @@ class Searcher:
             )
         return ranked
 
+    def _speaker_first(
+        self, question: str, ranked: list[tuple[int, float]], allowed: np.ndarray | None,
+    ) -> tuple[list[tuple[int, float]], tuple[set[str], str] | None]:
+        """'What did Peskov say about tanks': of the best-ranked passages, those holding the
+        asked speaker's quotes come first (qa/quotes/question.py says who is asked and about
+        what). Returns the ranking and (the asked speakers, the topic) or None."""
+        asked = speaker_question(question, self.quotes.speakers())
+        if asked is None:
+            return ranked, None
+        names, topic = asked
+        theirs = set(self.quotes.passages_by(names))
+        first = [(pid, s) for pid, s in ranked[:SPEAKER_DEPTH] if pid in theirs]
+        moved = {pid for pid, _ in first}
+        return first + [(pid, s) for pid, s in ranked if pid not in moved], (set(names), topic)
+
+    def rank_within(
+        self, text: str, ids: list[int], depth: int, query_vector: np.ndarray | None = None
+    ) -> tuple[np.ndarray, list[tuple[int, float]]]:
+        """Hybrid ranking of ``text`` over these passages only (`qa quotes --about`)."""
+        if query_vector is None:
+            query_vector = self.encoder.encode([text])[0]
+        self.store.conn.execute("BEGIN")
+        try:
+            ranked = self._rank(text, query_vector, Mode.HYBRID, Fusion.CONVEX, depth, Filters(),
+                                np.asarray(sorted(ids), dtype=np.int64))
+        finally:
+            self.store.conn.execute("COMMIT")
+        return query_vector, ranked
+
+    def sentence_cosines(
+        self, query_vector: np.ndarray, ids: list[int]
+    ) -> dict[int, dict[tuple[int, int], float]]:
+        """passage id -> {sentence span: cosine to the query}."""
+        out: dict[int, dict[tuple[int, int], float]] = {}
+        for pid, row in self.store.passages(ids).items():
+            spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
+            cosines = row.sentence_vectors @ query_vector.astype(np.float32)
+            out[pid] = {(int(a), int(b)): float(c) for (a, b), c in zip(spans, cosines)}
+        return out
+
     def _pick(
         self, ranked: list[tuple[int, float]], k: int, collapse: bool
-    ) -> list[tuple[float, PassageRow]]:
-        """The first ``k`` ranked passages, one per duplicate group when collapsing."""
+    ) -> tuple[list[tuple[float, PassageRow]], dict[int, list[PassageRow]]]:
+        """The first ``k`` ranked passages, one per story when collapsing.
+
+        Collapsing passes over a passage in the duplicate group of one already picked, with
+        its text, or sharing :data:`NEAR_IDENTICAL` of the smaller one's 4-word shingles with
+        it (the last safeguard: copies the index did not link). Returns the picked passages
+        and, by picked passage id, the passages passed over for it.
+        """
         picked: list[tuple[float, PassageRow]] = []
-        seen: set[object] = set()
+        shadowed: dict[int, list[PassageRow]] = {}
+        seen: dict[object, int] = {}
+        postings: dict[int, list[int]] = {}  # shingle -> picked passages holding it
+        sizes: dict[int, int] = {}
         window = 2 * k
         for start in range(0, len(ranked), window):
             chunk = ranked[start : start + window]
@@ -197,14 +254,46 @@ class Searcher:
                 row = rows.get(pid)
                 if row is None:
                     continue
-                keys = (("group", row.group), ("text", row.text)) if collapse else ()
-                if any(key in seen for key in keys):
-                    continue
-                seen.update(keys)
+                if collapse:
+                    keys = (("group", row.group), ("text", row.text))
+                    hashes = shingle_hashes(row.text).tolist()
+                    owner = next((seen[key] for key in keys if key in seen), None)
+                    if owner is None:
+                        owner = _near_identical(hashes, postings, sizes)
+                    if owner is not None:
+                        shadowed.setdefault(owner, []).append(row)
+                        continue
+                    seen.update((key, row.id) for key in keys)
+                    sizes[row.id] = len(hashes)
+                    for h in hashes:
+                        postings.setdefault(h, []).append(row.id)
                 picked.append((score, row))
                 if len(picked) == k:
-                    return picked
-        return picked
+                    return picked, shadowed
+        return picked, shadowed
+
+    def _copies(
+        self, picked: list[tuple[float, PassageRow]], shadowed: dict[int, list[PassageRow]]
+    ) -> dict[int, list[tuple[int, int, ArticleRow]]]:
+        """Each picked passage's copies in other articles, by its group: one per article,
+        earliest published first (its group, the links found at indexing, those passed over)."""
+        ids = [row.id for _, row in picked]
+        groups = self.store.copies([row.group for _, row in picked])
+        links = self.store.copy_links(ids)
+        found: dict[int, list[tuple[int, int, ArticleRow]]] = {}
+        for _, row in picked:
+            every = groups.get(row.group, []) + links.get(row.id, []) + [
+                (r.id, r.paragraph, r.article) for r in shadowed.get(row.id, [])
+            ]
+            one: dict[int, tuple[int, int, ArticleRow]] = {}
+            for copy in every:
+                if copy[2].id != row.article.id:
+                    one.setdefault(copy[2].id, copy)
+            found[row.group] = sorted(
+                one.values(),
+                key=lambda c: publication_order(c[2].meta, display_path(c[2].path), c[2].record),
+            )
+        return found
 
     def _dense_evidence(
         self, query_vector: np.ndarray, dense: dict[int, float], others: list[int]
@@ -297,6 +386,20 @@ class Searcher:
         return self._faiss[1]
 
 
+def _near_identical(
+    hashes: list[int], postings: dict[int, list[int]], sizes: dict[int, int]
+) -> int | None:
+    """The picked passage sharing most of a text's shingles, if that is :data:`NEAR_IDENTICAL`
+    of the smaller one's."""
+    shared: dict[int, int] = {}
+    for h in hashes:
+        for pid in postings.get(h, ()):
+            shared[pid] = shared.get(pid, 0) + 1
+    ratios = {pid: n / max(min(len(hashes), sizes[pid]), 1) for pid, n in shared.items()}
+    best = max(ratios, key=ratios.__getitem__, default=None)
+    return best if best is not None and ratios[best] >= NEAR_IDENTICAL else None
+
+
 def _choice(kind: type[StrEnum], value: object) -> StrEnum:
     try:
         return kind(value)
@@ -324,10 +427,20 @@ def article_by_ref(store: Store, ref: str) -> tuple[ArticleRow, list[PassageRow]
     )
 
 
-def answer_passage(row: PassageRow) -> answers.Passage:
-    """A stored passage as the answer choice reads it (sentence spans and vectors decoded)."""
+def answer_passage(row: PassageRow, quotes: list | None = None) -> answers.Passage:
+    """A stored passage as the answer choice reads it (sentence spans and vectors decoded;
+    with its quotes, who each sentence quotes)."""
     spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-    return answers.Passage(row.text, spans, row.sentence_vectors, row.paragraph)
+    speakers = [speaker_of(quotes, int(a), int(b)) for a, b in spans] if quotes else None
+    return answers.Passage(row.text, spans, row.sentence_vectors, row.paragraph, speakers)
+
+
+def _asked_speaker(passage: answers.Passage, asked: tuple[set[str], str] | None) -> str | None:
+    """The name a "what did X say" question asks about as this passage's quotes spell it, for
+    the answer model's "speaker" signal (None: not such a question, or none of X's quotes)."""
+    if asked is None or not passage.speakers:
+        return None
+    return next((s for s in passage.speakers if s in asked[0]), None)
 
 
 def _hits(
@@ -338,15 +451,23 @@ def _hits(
     signals: tuple[int, float],
     query_vector: np.ndarray,
     terms: list[str],
+    said: dict[int, list] | None = None,
+    asked: tuple[set[str], str] | None = None,
 ) -> tuple[list[Hit], bool]:
-    """The hits with answer sentence, copies and relevance; and whether nothing answers."""
+    """The hits with answer sentence, copies and relevance; and whether nothing answers.
+
+    ``said``: each passage's quotes (the answer passages learn who each sentence quotes, and a
+    hit's speaker is its answer sentence's); ``asked``: the speakers a "what did X say"
+    question names, and its topic (passed to the answer model as its speaker signal)."""
+    said = said or {}
     hits: list[Hit] = []
     found: list[np.ndarray] = []
     question = answers.Question.of(question_text, terms)
-    passages = [answer_passage(row) for _, row in picked]
+    passages = [answer_passage(row, said.get(row.id, [])) for _, row in picked]
     weights = answers.rarity(passages, question)
     for (score, row), passage in zip(picked, passages):
-        choice = answers.choose(question, passage, query_vector, weights)
+        choice = answers.choose(question, passage, query_vector, weights,
+                                speaker=_asked_speaker(passage, asked))
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,
@@ -360,7 +481,8 @@ def _hits(
         found.append(relevance_features(
             cosines.get(row.id, 0.0), choice.best_cosine, term_coverage(stems_of(row.text), terms)
         ))
+        speaker = passage.speakers[choice.sentence] if passage.speakers and len(passage.spans) else None
         hits.append(Hit(len(hits) + 1, score, 0.0, row.id, row.text,
-                        row.text[choice.start:choice.end], choice.start, source, also))
+                        row.text[choice.start:choice.end], choice.start, source, also, speaker))
     relevance, no_match = relevance_model().judge(found, *signals)
     return [replace(hit, relevance=r) for hit, r in zip(hits, relevance)], no_match
