@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qa.evaluation.questions import _norm, load_questions  # noqa: E402
 from qa.ingest.files import display_path  # noqa: E402
 from qa.search import answer as A  # noqa: E402
-from qa.search.searcher import Searcher, answer_passage  # noqa: E402
+from qa.quotes.question import speaker_question  # noqa: E402
+from qa.search.searcher import Searcher, _asked_speaker, answer_passage  # noqa: E402
 from qa.search.terms import content_terms  # noqa: E402
 
 
@@ -44,18 +45,20 @@ def collect(questions: Path, index_dir: Path, split: str) -> list[tuple[np.ndarr
             vector = searcher.encoder.encode([label.question])[0]
             hits = searcher.ask(label.question, k=5, query_vector=vector).hits
             rows = searcher.store.passages([h.passage_id for h in hits])
-            passages = [answer_passage(rows[h.passage_id]) for h in hits]
+            said = searcher.quotes.of_passages([h.passage_id for h in hits])
+            passages = [answer_passage(rows[h.passage_id], said.get(h.passage_id)) for h in hits]
+            asked = speaker_question(label.question, searcher.quotes.speakers())
             article = next((a for p, a in by_path.items() if p.endswith(label.path)), None)
             gold = None
             if article is not None:
                 for row in searcher.store.article_passages(article.id):
                     if any(_norm(x) in _norm(row.text) for x in label.answer):
-                        gold = answer_passage(row)
+                        gold = answer_passage(row, searcher.quotes.of_passages([row.id]).get(row.id))
                         break
             question = A.Question.of(label.question, content_terms(label.question))
             weights = A.rarity(passages + ([gold] if gold else []), question)
             for passage in ([gold] if gold else []) + passages[:1]:
-                x = A.features(question, passage, vector, weights)
+                x = A.features(question, passage, vector, weights, _asked_speaker(passage, asked))
                 y = np.array([any(_norm(a) in _norm(s) for a in label.answer)
                               for s in passage.sentences()])
                 groups.append((x, y, passage))
