@@ -45,7 +45,7 @@ def hit_features(searcher: Searcher, question: str, hits) -> list[np.ndarray]:
     for hit, c in zip(hits, cos):
         row = rows[hit.passage_id]
         spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-        sv = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
+        sv = row.sentence_vectors
         _, _, sent = pick_sentence(row.text, spans, sv, q, terms)
         out.append(features(float(c), sent, term_coverage(stems_of(row.text), terms)))
     return out, question_signals(question, terms, searcher.store.mentions)

@@ -42,7 +42,7 @@ def collect(searcher: Searcher, labels):
         for pid in ids:
             row = info[pid]
             spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-            sv = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1).astype(np.float32)
+            sv = row.sentence_vectors
             smax = float((sv @ q).max()) if len(sv) else 0.0
             aid = row.article.id
             if aid not in titles:

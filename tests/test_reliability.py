@@ -120,8 +120,9 @@ def test_damaged_faiss_file_is_rebuilt_from_sqlite(seed_index_copy, damage):
 def _damage_pages(p: Path) -> None:
     """Scribble over the middle of many pages: the header still reads, queries do not."""
     size = p.stat().st_size
+    page = int.from_bytes(p.read_bytes()[16:18], "big")  # the header's page size
     with p.open("r+b") as handle:
-        for offset in range(8192, size, 16384):
+        for offset in range(2 * page, size, 4 * page):  # the start of every fourth page
             handle.seek(offset)
             handle.write(b"\xff" * 2048)
 

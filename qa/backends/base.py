@@ -97,8 +97,8 @@ class SearchBackend(Protocol):
         """Exact float32 passage vectors in the order given (zero rows for unknown ids)."""
         ...
 
-    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, bytes]:
-        """The float16 sentence-vector blobs of these passages, by id."""
+    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The sentence vectors of these passages, by id: float32 (sentences, dim) arrays."""
         ...
 
     def copies(self, groups: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:

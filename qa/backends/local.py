@@ -84,7 +84,7 @@ class LocalBackend:
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         return stored_vectors(self.store, ids, self.dim)
 
-    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, bytes]:
+    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         return self.store.sentence_vectors(ids)
 
     def copies(self, groups: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:

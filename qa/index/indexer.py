@@ -540,7 +540,7 @@ class _Embedder:
             self.embedded += len(rows)
 
 
-Row = tuple[bytes, bytes, bytes, bytes]  # text key, vector, sentence spans, sentence vectors
+Row = tuple[bytes, np.ndarray, bytes, np.ndarray]  # text key, vector, spans, sentence vectors
 
 
 def _streamed_rows(
@@ -552,9 +552,9 @@ def _streamed_rows(
         rows = [
             (
                 keys[i],
-                np.ascontiguousarray(vectors[j], dtype=np.float32).tobytes(),
+                np.asarray(vectors[j], dtype=np.float32),
                 np.asarray(spans[i], dtype=np.int32).reshape(-1, 2).tobytes(),
-                np.asarray(sentences[j], dtype=np.float16).tobytes(),
+                np.asarray(sentences[j], dtype=np.float32),
             )
             for j, i in enumerate(positions.tolist())
         ]
@@ -570,9 +570,9 @@ def _encode_rows(
     return [
         (
             key,
-            np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
+            np.asarray(vector, dtype=np.float32),
             np.asarray(span, dtype=np.int32).reshape(-1, 2).tobytes(),
-            np.asarray(sentences, dtype=np.float16).tobytes(),
+            np.asarray(sentences, dtype=np.float32),
         )
         for key, vector, span, sentences in zip(
             keys, encoded.vectors, spans, encoded.sentence_vectors

@@ -3,9 +3,11 @@
 Tables: ``meta`` (format version, model, dimension, generation), ``articles`` (one per file,
 with its content hash), ``passages``, ``quotes`` (speech-reporting sentences of a passage with
 their speaker, see qa/quotes/), ``article_bands`` and ``passage_copies`` (copies of a
-story, see duplicates.py), ``embeddings`` (float32 vectors keyed by the passage
-text's hash, so identical text is embedded once and an interrupted run resumes), and the FTS5
-table ``passages_fts``. The FAISS file and manifest.json are derived from it (see vectors.py).
+story, see duplicates.py), ``embeddings`` (vectors keyed by the passage text's hash, so
+identical text is embedded once and an interrupted run resumes; stored compactly, see
+codecs.py), and the FTS5 table ``passages_fts``, an external-content index over the view
+``passages_fts_source`` (the text is stored once, in ``passages``). The FAISS file and
+manifest.json are derived from it (see vectors.py).
 """
 
 from __future__ import annotations
@@ -19,14 +21,21 @@ from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.errors import IndexError_, IndexMissingError
 from qa.index.layout import IndexLayout
 from qa.ingest.article import META_FIELDS, ArticleMeta
 from qa.ingest.files import display_path
 
-FORMAT_VERSION = 3
+if TYPE_CHECKING:
+    import numpy as np
+
+FORMAT_VERSION = 3  # 3: float16/int8 vectors, external-content FTS5
+
+# An embeddings row is ~2.4 KB (4 sentences): one fits a 4 KB page, leaving a third of the file
+# empty; 16 KB pages hold six (1M passages: -0.6 GB), and reading 256 rows costs the same.
+PAGE_SIZE = 16384
 
 _META_COLUMNS = ", ".join(f"{name} TEXT" for name in META_FIELDS)  # one per ArticleMeta field
 
@@ -77,6 +86,9 @@ CREATE TABLE IF NOT EXISTS embeddings (
     spans BLOB NOT NULL,
     sentence_vectors BLOB NOT NULL
 );
+CREATE VIEW IF NOT EXISTS passages_fts_source AS
+    SELECT p.id AS id, p.text AS text, coalesce(a.title, '') AS title
+    FROM passages p JOIN articles a ON a.id = p.article_id;
 CREATE TABLE IF NOT EXISTS quotes (
     passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
     start_char INTEGER NOT NULL,
@@ -87,7 +99,8 @@ CREATE TABLE IF NOT EXISTS quotes (
 CREATE INDEX IF NOT EXISTS quotes_passage ON quotes(passage_id);
 CREATE INDEX IF NOT EXISTS quotes_speaker ON quotes(speaker COLLATE NOCASE);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    text, title, tokenize = 'porter unicode61 remove_diacritics 2'
+    text, title, content = 'passages_fts_source', content_rowid = 'id',
+    tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
 
@@ -112,9 +125,13 @@ class ArticleRow:
         return cls(row[0], row[1], row[2], ArticleMeta(*row[3 : 3 + len(META_FIELDS)]), passages)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PassageRow:
-    """A passage with what is needed to show it and pick its answer sentence."""
+    """A passage with what is needed to show it and pick its answer sentence.
+
+    ``spans``: int32 (start, end) pairs of its sentences, as bytes; ``sentence_vectors``: their
+    vectors, decoded to a float32 (sentences, dim) array whatever the stored form.
+    """
 
     id: int
     paragraph: int
@@ -122,7 +139,7 @@ class PassageRow:
     page: int | None
     text: str
     spans: bytes
-    sentence_vectors: bytes
+    sentence_vectors: np.ndarray
     dup_of: int | None
     article: ArticleRow
 
@@ -319,13 +336,15 @@ class Store:
     def vector_dimension(self) -> int | None:
         """Dimension of the stored passage vectors (None when there are none)."""
         row = self.conn.execute(
-            "SELECT length(e.vector) / 4 FROM passages p "
+            "SELECT length(e.vector) FROM passages p "
             "JOIN embeddings e ON e.text_sha = p.text_sha LIMIT 1"
         ).fetchone()
-        return int(row[0]) if row else None
+        return int(row[0]) // 2 if row else None  # float16 (codecs.py)
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """The passages with these ids (with their article), by id."""
+        from qa.index.codecs import decode_sentence_rows  # numpy: not for `qa sources`
+
         ids = list(ids)
         found: dict[int, PassageRow] = {}
         for start in range(0, len(ids), 500):
@@ -337,22 +356,31 @@ class Store:
                 "JOIN embeddings e ON e.text_sha = p.text_sha "
                 f"WHERE p.id IN ({','.join('?' * len(chunk))})",
                 chunk,
-            )
-            for row in rows:
-                found[row[0]] = PassageRow(*row[:8], article=ArticleRow.from_row(row[8:]))
+            ).fetchall()
+            decoded = decode_sentence_rows([(len(row[5]) // 8, row[6]) for row in rows])
+            for row, vectors in zip(rows, decoded):
+                found[row[0]] = PassageRow(
+                    *row[:6], vectors, row[7], article=ArticleRow.from_row(row[8:])
+                )
         return found
 
-    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, bytes]:
-        """The float16 sentence-vector blobs of these passages, by id."""
-        found: dict[int, bytes] = {}
+    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The sentence vectors of these passages, by id: float32 (sentences, dim) arrays.
+
+        Passages without sentences (and ids not stored) are left out.
+        """
+        from qa.index.codecs import decode_sentence_rows
+
+        found: dict[int, np.ndarray] = {}
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
-            found.update(self.conn.execute(
-                "SELECT p.id, e.sentence_vectors FROM passages p "
+            rows = self.conn.execute(
+                "SELECT p.id, length(e.spans) / 8, e.sentence_vectors FROM passages p "
                 "JOIN embeddings e ON e.text_sha = p.text_sha "
-                f"WHERE p.id IN ({','.join('?' * len(chunk))})",
+                f"WHERE p.id IN ({','.join('?' * len(chunk))}) AND length(e.spans) > 0",
                 chunk,
-            ))
+            ).fetchall()
+            found.update(zip((r[0] for r in rows), decode_sentence_rows([r[1:] for r in rows])))
         return found
 
     def passage_ids_after(self, last: int) -> list[int]:
@@ -534,14 +562,20 @@ class Store:
         return found
 
     # ---- writing -------------------------------------------------------------------------
-    def put_embeddings(self, rows: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
+    def put_embeddings(self, rows: Sequence[tuple[bytes, Any, bytes, Any]]) -> None:
         """Store (text_sha, vector, spans, sentence_vectors) rows in their own transaction.
 
-        Embeddings are a cache keyed by content: writing them never changes what a search sees,
-        so they are committed as they come and survive an interrupted run.
+        ``vector``: float32 array (or its bytes); ``spans``: int32 (start, end) pairs as bytes;
+        ``sentence_vectors``: a float (sentences, dim) array (or float16 bytes). They are stored
+        compactly (codecs.py). Embeddings are a cache keyed by content: writing them never
+        changes what a search sees, so they are committed as they come and survive an
+        interrupted run.
         """
+        from qa.index.codecs import encode_rows
+
+        encoded = encode_rows(rows)
         with self.transaction():
-            self.conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
+            self.conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", encoded)
 
     def delete_files(self, paths: Iterable[str]) -> None:
         """Remove these files with their articles, passages and FTS rows; call in a transaction."""
@@ -549,8 +583,10 @@ class Store:
             row = self.conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
             if row is None:
                 continue
-            self.conn.execute(
-                "DELETE FROM passages_fts WHERE rowid IN (SELECT p.id FROM passages p "
+            self.conn.execute(  # external content: FTS5 is told the text it indexed
+                "INSERT INTO passages_fts (passages_fts, rowid, text, title) "
+                "SELECT 'delete', s.id, s.text, s.title FROM passages_fts_source s "
+                "WHERE s.id IN (SELECT p.id FROM passages p "
                 "JOIN articles a ON a.id = p.article_id WHERE a.file_id = ?)",
                 (row[0],),
             )
@@ -617,8 +653,8 @@ class Store:
         Embeddings stay: they are keyed by model and text, this run has just filled in the ones
         it needs, and :meth:`prune_embeddings` drops the rest.
         """
-        for table in ("passage_copies", "article_bands", "passages_fts", "quotes", "passages",
-                      "articles", "files"):
+        self.conn.execute("INSERT INTO passages_fts (passages_fts) VALUES ('delete-all')")
+        for table in ("passage_copies", "article_bands", "quotes", "passages", "articles", "files"):
             self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute("DELETE FROM meta WHERE key NOT IN ('format_version', 'generation')")
 
@@ -639,6 +675,7 @@ class Store:
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new database only; else ignored
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")

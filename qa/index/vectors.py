@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.index.codecs import decode_vectors
 from qa.index.index_types import IndexType, VectorPlan, choose, needs_rebuild
 from qa.index.layout import IndexLayout
 
@@ -78,7 +79,7 @@ def empty_index(plan: VectorPlan, dim: int) -> faiss.Index:
 
 def _batches(store: Store, dim: int, batch: int = 16384) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     for ids, blobs in store.iter_vectors(batch):
-        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), dim)
+        matrix = decode_vectors(blobs, dim)
         yield np.asarray(ids, dtype=np.int64), matrix
 
 
@@ -264,7 +265,7 @@ def _store_ids(store: Store) -> np.ndarray:
 
 
 def stored_vectors(store: Store, ids: np.ndarray, dim: int) -> np.ndarray:
-    """The exact float32 vectors of these passage ids from SQLite, in the order given.
+    """The stored vectors of these passage ids from SQLite, as float32, in the order given.
 
     Ids without a vector get a zero row (they score 0 and rank last).
     """
@@ -281,10 +282,9 @@ def stored_vectors(store: Store, ids: np.ndarray, dim: int) -> np.ndarray:
         )
         found.update(rows)
     out = np.zeros((len(ids), dim), dtype=np.float32)
-    for row, pid in enumerate(ids.tolist()):
-        blob = found.get(pid)
-        if blob is not None:
-            out[row] = np.frombuffer(blob, dtype=np.float32)
+    rows = [row for row, pid in enumerate(ids.tolist()) if pid in found]
+    if rows:
+        out[rows] = decode_vectors([found[int(ids[row])] for row in rows], dim)
     return out
 
 

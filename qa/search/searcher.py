@@ -226,8 +226,7 @@ class Searcher:
         out: dict[int, dict[tuple[int, int], float]] = {}
         for pid, row in self.store.passages(ids).items():
             spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-            vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
-            cosines = vectors.astype(np.float32) @ query_vector.astype(np.float32)
+            cosines = row.sentence_vectors @ query_vector.astype(np.float32)
             out[pid] = {(int(a), int(b)): float(c) for (a, b), c in zip(spans, cosines)}
         return out
 
@@ -309,13 +308,12 @@ class Searcher:
             vectors = self.backend.vectors(np.asarray(missing, dtype=np.int64))
             dense = {**dense, **dict(zip(missing, (vectors @ query_vector).tolist()))}
         ids = list(dense)
-        blobs = self.backend.sentence_vectors(ids)
-        parts = [blobs.get(pid) or b"" for pid in ids]
-        counts = np.array([len(b) // (2 * self.dim) for b in parts])
+        sentences = self.backend.sentence_vectors(ids)
+        parts = [sentences[pid] for pid in ids if pid in sentences]
+        counts = np.array([len(sentences[pid]) if pid in sentences else 0 for pid in ids])
         best = np.zeros(len(ids), dtype=np.float32)
         if counts.sum():  # one matrix product for every sentence of every candidate
-            matrix = np.frombuffer(b"".join(parts), dtype=np.float16).reshape(-1, self.dim)
-            cosines = matrix.astype(np.float32) @ query_vector.astype(np.float32)
+            cosines = np.concatenate(parts) @ query_vector.astype(np.float32)
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
             has = counts > 0
             best[has] = np.maximum.reduceat(cosines, starts[has])
@@ -402,9 +400,8 @@ def answer_passage(row: PassageRow, quotes: list | None = None) -> answers.Passa
     """A stored passage as the answer choice reads it (sentence spans and vectors decoded;
     with its quotes, who each sentence quotes)."""
     spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-    vectors = np.frombuffer(row.sentence_vectors, dtype=np.float16).reshape(len(spans), -1)
     speakers = [speaker_of(quotes, int(a), int(b)) for a, b in spans] if quotes else None
-    return answers.Passage(row.text, spans, vectors, row.paragraph, speakers)
+    return answers.Passage(row.text, spans, row.sentence_vectors, row.paragraph, speakers)
 
 
 def _asked_speaker(passage: answers.Passage, asked: tuple[set[str], str] | None) -> str | None:
