@@ -92,6 +92,7 @@ def test_ask_text_shows_source_and_answer(real_seed_index_dir):
     assert re.match(r"1\. \[\d\.\d{2}\] Anadolu Agency · 2023-01-25 · Kremlin says", text.lstrip())
     assert re.search(r"data/anadolu-kremlin-no-prospects-for-peace-talks\.txt:\d+", text)
     assert "will burn as other tanks" in text
+    assert "said by Dmitry Peskov" in text  # who the answer quotes, as the article names him
     assert "2. " in text
 
 

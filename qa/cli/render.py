@@ -43,6 +43,8 @@ def answer_to_text(answer: Answer, wrap_width: bool = True) -> Group | Text:
             (" · ".join(_source_parts(hit)), "bold"),
         )
         where = Text(where_text(hit), style="green")
+        if hit.speaker:
+            where.append(f"  said by {hit.speaker}", style="bold")
         if hit.also_in:
             where.append("  also in: " + "; ".join(_copy_text(c) for c in hit.also_in), style="dim")
         body = _answer_paragraph(hit, terms, answer.no_match, marked=not wrap_width)
