@@ -130,6 +130,7 @@ def _pipelined(encoder, texts, spans, batch_size):
     return out, progress
 
 
+@pytest.mark.slow  # real-model parity over three batch sizes
 @pytest.mark.parametrize("batch_size", [1, 2, 32])
 def test_gpu_path_matches_cpu_path_exactly_in_fp32(fp32_encoder, batch_size) -> None:
     spans = [_sentence_spans(t) for t in TEXTS]

@@ -154,6 +154,7 @@ def test_passage_vectors_match_fp32_sentence_transformers(
     assert (encoded.vectors * expected).sum(axis=1).min() >= 0.999
 
 
+@pytest.mark.slow  # real-model parity, two full encoder loads
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_forced_precisions_stay_close_to_fp32(ref: ModelRef, st_model: Any, precision: str) -> None:
     from qa.embed.passage_encoder import PassageEncoder
