@@ -108,6 +108,39 @@ class SearchBackend(Protocol):
     def close(self) -> None: ...
 
 
+class CatalogueReads:
+    """What every backend reads from the catalogue (``qa.sqlite``) rather than from its engine:
+    the generation and snapshot, counts, rows to show, sentence vectors, copies, and whether a
+    word occurs at all. Backends inherit it and set ``self.store``."""
+
+    store: Store
+
+    @property
+    def generation(self) -> int:
+        return self.store.generation
+
+    def begin(self) -> None:
+        self.store.conn.execute("BEGIN")
+
+    def end(self) -> None:
+        self.store.conn.execute("COMMIT")
+
+    def counts(self) -> tuple[int, int]:
+        return self.store.counts()
+
+    def mentions(self, word: str) -> bool:
+        return self.store.mentions(word)
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        return self.store.passages(ids)
+
+    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        return self.store.sentence_vectors(ids)
+
+    def copies(self, groups: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
+        return self.store.copies(groups)
+
+
 class BackendWriter(Protocol):
     """The write side, used by `qa index` after the catalogue transaction committed.
 

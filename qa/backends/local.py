@@ -7,23 +7,23 @@ vector file named by generation and rebuilt from SQLite when it does not match.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.backends.base import Ranked, Scope
+from qa.backends.base import CatalogueReads, Ranked, Scope
 from qa.index.layout import read_manifest
 from qa.index.vectors import VectorIndex, load_index, refresh_index, stored_vectors
 from qa.search.terms import fts_query
 
 if TYPE_CHECKING:
     from qa.index.index_types import IndexType
-    from qa.index.store import ArticleRow, PassageRow, Store
+    from qa.index.store import Store
     from qa.search.filters import Filters
 
 
-class LocalBackend:
+class LocalBackend(CatalogueReads):
     """Search over the catalogue's FTS5 table and the FAISS file of its generation."""
 
     name = "local"
@@ -31,19 +31,6 @@ class LocalBackend:
     def __init__(self, store: Store, dim: int, notice: Callable[[str], None]) -> None:
         self.store, self.dim, self.notice = store, dim, notice
         self._faiss: tuple[int, VectorIndex] | None = None
-
-    @property
-    def generation(self) -> int:
-        return self.store.generation
-
-    def begin(self) -> None:
-        self.store.conn.execute("BEGIN")
-
-    def end(self) -> None:
-        self.store.conn.execute("COMMIT")
-
-    def counts(self) -> tuple[int, int]:
-        return self.store.counts()
 
     def scope(self, filters: Filters) -> Scope | None:
         if not filters.active:
@@ -75,20 +62,8 @@ class LocalBackend:
     def document_frequency(self, word: str) -> int:
         return self.store.document_frequency(word)
 
-    def mentions(self, word: str) -> bool:
-        return self.store.mentions(word)
-
-    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
-        return self.store.passages(ids)
-
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         return stored_vectors(self.store, ids, self.dim)
-
-    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        return self.store.sentence_vectors(ids)
-
-    def copies(self, groups: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
-        return self.store.copies(groups)
 
     def close(self) -> None:
         """The catalogue belongs to the searcher, which closes it."""

@@ -23,14 +23,14 @@ import os
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa.backends import BackendSpec
-from qa.backends.base import Ranked, Scope
+from qa.backends.base import CatalogueReads, Ranked, Scope
 from qa.backends.milvus_expr import expression
 from qa.errors import BadInputError, IndexError_, QAError
 from qa.index.index_types import HNSW_EF_SEARCH, IVF_NPROBE, RERANK
@@ -39,7 +39,7 @@ from qa.index.vectors import stored_vectors
 from qa.search.filters import glob_regex
 
 if TYPE_CHECKING:
-    from qa.index.store import ArticleRow, PassageRow, Store
+    from qa.index.store import Store
     from qa.search.filters import Filters
 
 LAYOUT = "1"  # the collection's fields and properties; bump when they change
@@ -139,7 +139,7 @@ def mismatch(props: dict[str, str], meta: dict[str, str], dim: int | None) -> st
     return None
 
 
-class MilvusBackend:
+class MilvusBackend(CatalogueReads):
     """Search through a Milvus collection; rows to show come from the catalogue."""
 
     name = "milvus"
@@ -176,19 +176,6 @@ class MilvusBackend:
             client.close()
             raise
         return cls(store, spec, client, dim, props)
-
-    @property
-    def generation(self) -> int:
-        return self.store.generation
-
-    def begin(self) -> None:
-        self.store.conn.execute("BEGIN")
-
-    def end(self) -> None:
-        self.store.conn.execute("COMMIT")
-
-    def counts(self) -> tuple[int, int]:
-        return self.store.counts()
 
     def scope(self, filters: Filters) -> Scope | None:
         if not filters.active:
@@ -255,20 +242,8 @@ class MilvusBackend:
         """0: Milvus's sparse inverted index needs no postings budget (every term is kept)."""
         return 0
 
-    def mentions(self, word: str) -> bool:
-        return self.store.mentions(word)
-
-    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
-        return self.store.passages(ids)
-
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         return stored_vectors(self.store, ids, self.dim)
-
-    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        return self.store.sentence_vectors(ids)
-
-    def copies(self, groups: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
-        return self.store.copies(groups)
 
     def close(self) -> None:
         self.client.close()
