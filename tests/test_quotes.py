@@ -97,6 +97,86 @@ def test_unnamed_spokespeople_keep_their_organisation():
     assert found["She said letters would arrive by Friday."][0] == "a spokeswoman for Royal Mail"
 
 
+def test_a_place_or_thing_is_never_the_person_a_pronoun_means():
+    article = ['Paul Ricard poured the Chateau Margaux into two glasses. "The Chateau '
+               'Margaux is rich, but it needs time," he says.',
+               "Downing Street said the visit was private. It said no talks were planned."]
+    found = said(article)
+    assert found['"The Chateau Margaux is rich, but it needs time," he says.'][0] == "Paul Ricard"
+    assert found["It said no talks were planned."][0] == "Downing Street"
+
+
+def test_mr_and_a_surname_never_means_someone_of_that_first_name():
+    found = said(["Howard Pike, a local MP, was dropped by the party. Michael Howard leads it.",
+                  "Mr Howard insisted he had played by the rules."])
+    assert found["Mr Howard insisted he had played by the rules."][0] == "Michael Howard"
+
+
+@pytest.mark.parametrize("sentence,speaker", [
+    ('"Costs rose," said chief financial officer Ann Ward.', "Ann Ward"),
+    ("Tom Reed, managing director of ISP Netline said that prices would fall.", "Tom Reed"),
+    ("Acme backed the plan but said more checks were needed.", "Acme Corp"),
+    ("Market analysts Ovum welcomed the plan, saying it went far enough.", "Ovum"),
+    ("The firm is predicting that profits will rise.", "Acme Corp"),
+])
+def test_speakers_around_titles_and_coordinated_verbs(sentence, speaker):
+    found = said(["Acme Corp shares rose on Monday.", sentence])
+    assert found[sentence][0] == speaker
+
+
+def test_groups_of_people_speak_but_are_not_the_company():
+    article = ["Acme Corp made a loss. Analysts said the loss was expected.",
+               "Mr Reed's supporters also say they have enough votes.",
+               "The company warned that jobs would go."]
+    found = said(article)
+    assert found["Analysts said the loss was expected."][0].lower() == "analysts"
+    assert found["Mr Reed's supporters also say they have enough votes."][0] == "Mr Reed's supporters"
+    assert found["The company warned that jobs would go."][0] == "Acme Corp"
+
+
+def test_it_is_the_organisation_its_own_sentence_names():
+    sentence = "Qantas shares fell 3% after it warned that growth would slow."
+    assert said(["Profits at the airline rose.", sentence])[sentence][0] == "Qantas"
+
+
+def test_a_pronoun_after_a_fronted_phrase_is_not_the_name_inside_it():
+    article = ["Finance minister Ravi Das argued that trade rules were unfair.",
+               "At a dinner hosted by Chancellor Gordon Brown on Friday, he said that "
+               "rates should float."]
+    found = said(article)
+    assert found["At a dinner hosted by Chancellor Gordon Brown on Friday, he said that "
+                 "rates should float."][0] == "Ravi Das"
+
+
+def test_a_he_before_the_name_is_the_person_named_next():
+    article = ["In London, rich nations were attacked over trade.",
+               "He objected to farm subsidies.",
+               "Ravi Das, the finance minister, argued that the rules must change."]
+    found = said(article)
+    assert found["He objected to farm subsidies."][0] == "Ravi Das"
+
+
+def test_according_to_x_claims_about_y_but_relays_ys_words():
+    lavrov = "According to Foreign Minister Sergei Lavrov, the envoys promised a reply."
+    relayed = "According to the Daily Mail, chief executive Tom Reed said sales fell."
+    found = said(["Sergei Lavrov met Tom Reed.", lavrov, relayed])
+    assert found[lavrov][0] == "Sergei Lavrov"
+    assert found[relayed][0] == "Tom Reed"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Two councillors met the chairman on Tuesday but did not comment as they left.",
+    "Mr Reed never said a word about it.",
+])
+def test_negated_speech_reports_nothing(sentence):
+    assert sentence not in said(["Tom Reed met the chairman.", sentence])
+
+
+def test_quoted_as_saying_names_the_one_quoted():
+    sentence = 'Mr Reed was quoted in the Herald newspaper saying: "We will win."'
+    assert said(["Tom Reed is a candidate.", sentence])[sentence][0] == "Tom Reed"
+
+
 KNOWN = ["Dmitry Peskov", "the Kremlin", "Tony Blair", "Sergei Lavrov", "Russia"]
 
 

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 
 from qa.ingest.passages import split_sentences
-from qa.quotes.names import Registry, TITLE_NOUNS
+from qa.quotes.names import STARTERS, TITLE_NOUNS, Registry
 from qa.quotes.speech import Mention, Reading, read_sentence
 
-ATTRIBUTION_VERSION = "1"  # bump when the rules change: `qa index` re-attributes old articles
+ATTRIBUTION_VERSION = "2"  # bump when the rules change: `qa index` re-attributes old articles
 MIN_QUOTED_WORDS = 3  # a quotation this long makes a sentence "direct"
 MIN_QUOTE_SHARE = 0.5  # a sentence without a speech verb needs this much of it in quotes
 MAX_SPEAKER_CHARS = 80
@@ -68,18 +68,23 @@ class _Speakers:
         self.speakers: list[str] = []  # people who spoke, latest last
         self.phrases: list[str] = []  # unnamed speakers ("a spokesman for Darlington Council")
         self.organisations: list[str] = []
+        self.named_organisations: list[str] = []  # organisations sentences open with
         self.sentence = ""  # the sentence being resolved
         self.known_organisations: set[str] = set()
-        self.people = {p.name for p in registry.people if not p.is_organisation}
+        # names of people: not organisations, and not shown to be places or things
+        self.people = {p.name for p in registry.people if registry.is_person(p.name)}
 
     def resolve(self, mention: Mention) -> str | None:
         words = list(mention.words)
         if mention.kind == "pronoun":
             if mention.words[0] in ("he", "she"):
                 return (self._in_sentence(mention.words[0]) or self._person(mention.words[0])
-                        or self.last)
-            if mention.words[0] == "it" and self.organisations:
-                return self.organisations[-1]
+                        or self.last or FORWARD + mention.words[0])  # named in a later sentence
+            if mention.words[0] == "it":
+                named = self._organisation_in_sentence()
+                if named or self.organisations:
+                    return named or self.organisations[-1]
+                return self.last if self.last not in self.people else None
             return self.last
         if mention.kind == "title":
             return self.registry.resolve_title(mention.text) or self._unbound(mention)
@@ -115,6 +120,8 @@ class _Speakers:
                 if named:
                     self.known_organisations.add(named)
                     return named
+                if self.named_organisations:  # "Acme Corp shares rose. The firm said ..."
+                    return self.named_organisations[-1]
         return _tidy(mention.text)
 
     def _in_sentence(self, pronoun: str) -> str | None:
@@ -122,16 +129,34 @@ class _Speakers:
         names before the pronoun, of a compatible sex."""
         at = re.search(rf"\b{pronoun}\b", self.sentence, flags=re.IGNORECASE)
         head = self.sentence[: at.start()] if at else ""
-        other = "m" if pronoun == "she" else "f"
+        if re.fullmatch(r"[^,]*,\s*", head):
+            return None  # "At a conference hosted by Gordon Brown, he said": the main clause's
+        other = "m" if pronoun == "she" else "f"  # subject, not a name in the phrase before it
         best = None
         for name in self.registry.mentioned_in(head):
             person = self.registry.person(name)
             if name not in self.people or (person and person.gender == other):
                 continue
             where = head.rfind(name.split()[-1])
+            words_before = head[:where].split()
+            if words_before and words_before[-1].lower() in PREPOSITIONS:
+                continue  # "a speech by Blair": the object of a preposition is not a subject
             if best is None or where > best[0]:
                 best = (where, name)
         return best[1] if best else None
+
+    def _organisation_in_sentence(self) -> str | None:
+        """'Qantas shares fell after it warned': a name before the pronoun, not a person's."""
+        at = re.search(r"\bit\b", self.sentence, flags=re.IGNORECASE)
+        head = self.sentence[: at.start()] if at else ""
+        for found in re.finditer(r"(?:[A-Z][\w&.'’-]*\s?)+", head):
+            words_before = head[: found.start()].split()
+            if words_before and words_before[-1].lower() in PREPOSITIONS:
+                continue  # "sent soldiers to Belarus"
+            name = self.registry.resolve_name(found.group().split())
+            if name and name not in self.people and name.split()[0].lower() not in STARTERS:
+                return name
+        return None
 
     def _named_before(self, phrase: str) -> str | None:
         """The first name the article knows that the current sentence gives before ``phrase``."""
@@ -170,6 +195,8 @@ class _Speakers:
 
     def spoke(self, speaker: str) -> None:
         self.last = speaker
+        if speaker.startswith(FORWARD) or speaker.lower() in PEOPLE_GROUPS:
+            return  # "Analysts said": not an organisation a later "the company" means
         if speaker in self.known_organisations or (
             " " not in speaker and speaker not in self.people
         ):
@@ -201,6 +228,15 @@ class _Speakers:
             return "m"
         return None
 
+
+PRONOUNS = frozenset(("he", "she"))
+PREPOSITIONS = frozenset("by with to from for of at on in about against to".split())
+PEOPLE_GROUPS = frozenset(
+    "analysts economists experts critics officials sources observers investors traders "
+    "campaigners lawyers doctors scientists researchers aides diplomats insiders leaders "
+    "members supporters allies opponents rivals colleagues residents activists protesters "
+    "some others many most".split()
+)
 
 ORGANISATION_NOUNS = frozenset(
     "company firm group bank carrier airline retailer lender giant maker manufacturer insurer "
@@ -248,12 +284,15 @@ def attribute(passages: list[str]) -> list[list[Quote]]:
     registry = Registry()
     for text in passages:
         registry.learn(text)
+    registry.settle()
     speakers = _Speakers(registry)
     found: list[list[Quote]] = [[] for _ in passages]
     spoken = [s for paragraph in _paragraphs(passages)
               for s in _attribute_paragraph(paragraph, speakers) if s.speaker]
     _resolve_forward(spoken, speakers.people)
     for sentence in spoken:
+        if sentence.speaker in PRONOUNS:
+            continue  # a "he" no sentence of the article names
         r = sentence.reading
         quoted = r.quoted_words >= MIN_QUOTED_WORDS or (r.quoted_words and r.starts_quoted)
         kind = "direct" if quoted else "indirect"
@@ -328,7 +367,7 @@ def _attribute_paragraph(sentences: list[_Sentence], speakers: _Speakers) -> lis
             sentence.speaker = previous  # a quotation that goes on from the last sentence
             continue
         if reading.speech and reading.subject is not None:
-            speakers.sentence = sentence.text
+            speakers.sentence = reading.outside  # names inside the quote are not its speaker
             speaker = speakers.resolve(reading.subject)
             if speaker:
                 sentence.speaker = speaker
@@ -358,6 +397,11 @@ def _remember_mentions(sentence: _Sentence, speakers: _Speakers) -> None:
     """The people a sentence names, for a later he/she: those it only mentions first, then its
     subject, then its speaker (the likeliest referent last)."""
     lead = _leading_person(sentence, speakers)
+    if sentence.reading.lead and lead is None:
+        name = speakers.registry.resolve_name(list(sentence.reading.lead))
+        person = speakers.registry.person(name or "")
+        if person is not None and person.is_organisation:
+            speakers.named_organisations.append(person.name)
     for name in speakers.registry.mentioned_in(sentence.text):
         if name in speakers.people and name not in (sentence.speaker, lead):
             speakers.mentioned(name)

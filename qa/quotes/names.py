@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from qa.quotes.first_names import FEMALE as FEMALE_NAMES
+from qa.quotes.first_names import MALE as MALE_NAMES
+
 WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ](?:[\w'’-]|\.(?=\w))*|\S")
 
 HONORIFICS = frozenset("mr mrs ms miss dr prof mr. mrs. ms. dr. prof. lord lady dame".split())
@@ -44,7 +47,27 @@ STARTERS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 CONNECTORS = frozenset("of de da del di van von bin al la le du der den &".split())
-NATIONALITY_ENDINGS = ("ian", "ese", "ish", "an", "i")
+# words that make a capitalised run a place or a thing, not a person
+PLACE_WORDS = frozenset(
+    "street road square avenue lane house palace hall centre center building tower park "
+    "nations states kingdom republic island islands city county province region valley "
+    "river sea ocean bay airport station stadium cup league awards prize act bill treaty "
+    "accord agreement day week year index".split()
+)
+DEMONYMS = frozenset(
+    "american british english scottish welsh irish french german russian ukrainian chinese "
+    "japanese korean indian pakistani italian spanish portuguese dutch belgian swiss "
+    "austrian swedish norwegian danish finnish polish czech hungarian greek turkish "
+    "israeli palestinian iranian iraqi syrian egyptian saudi african nigerian kenyan "
+    "brazilian mexican canadian australian european asian western eastern northern "
+    "southern belarusian georgian cameroonian colombian argentine argentinian".split()
+)
+
+
+def is_title_noun(word: str) -> bool:
+    """'spokesman', 'analysts', 'chief executive' heads: a person's title, singular or plural."""
+    word = word.lower()
+    return word in TITLE_NOUNS or (word.endswith("s") and word[:-1] in TITLE_NOUNS)
 
 
 def is_cap(word: str) -> bool:
@@ -64,25 +87,6 @@ def clean(word: str) -> str:
 FEMALE_HONORIFICS = frozenset("mrs ms miss lady dame baroness madam mme".split())
 MALE_HONORIFICS = frozenset("mr sir lord baron".split())
 FEMALE_TITLES = frozenset("spokeswoman chairwoman queen princess".split())
-# common first names of women in English-language news (the pronoun "she" needs a referent)
-FEMALE_NAMES = frozenset(
-    "mary patricia jennifer linda elizabeth barbara susan jessica sarah karen nancy lisa "
-    "margaret betty sandra ashley dorothy kimberly emily donna michelle carol amanda melissa "
-    "deborah stephanie rebecca laura sharon cynthia kathleen amy shirley angela helen anna "
-    "brenda pamela nicole samantha katherine emma ruth christine catherine debra rachel "
-    "carolyn janet virginia maria heather diane julie joyce victoria kelly christina joan "
-    "evelyn lauren judith olivia frances martha cheryl megan andrea hannah jacqueline ann "
-    "jean alice kathryn gloria teresa doris sara janice julia marie madison grace judy "
-    "theresa beverly denise marilyn amber danielle abigail brittany rose diana natalie "
-    "sophia alexis lori kayla jane tessa hillary hilary condoleezza angela theresa nicola "
-    "harriet yvette ruth clare claire estelle patricia margaret ursula christine kamala "
-    "nancy elena maria olga irina tatiana natalia svetlana yulia valentina marina anastasia "
-    "ekaterina liz priti fiona cathy hazel tessa jacqui glenda jemma kate sarah helen "
-    "sally sue susan emily anne joanne jo lucy caroline alison beverley baroness "
-    "nicola harriet clare margaret".split()
-)
-
-
 ORGANISATION_WORDS = frozenset(
     "party council commission bank office ministry association corp corporation inc ltd plc "
     "group watch mail times journal service services department committee agency union "
@@ -100,15 +104,24 @@ class Person:
     name: str
     titles: list[str] = field(default_factory=list)
     gender: str | None = None  # "f", "m" or None (unknown)
+    # seen as a person: a title or honorific with it, a common first name, or its surname
+    # alone ("Peskov said")
+    evidence: bool = False
+    # seen as a place or thing: after "the", "in" or "at" ("the Pinot Noir"), ending in a
+    # place word ("Downing Street"), or opening with a nationality ("German Pinot")
+    thing: bool = False
 
     def learn_gender(self, words: list[str]) -> None:
         low = [w.lower().rstrip(".") for w in words]
         if any(w in FEMALE_HONORIFICS for w in low) or any(w in FEMALE_TITLES for w in low):
-            self.gender = "f"
+            self.gender, self.evidence = "f", True
         elif any(w in MALE_HONORIFICS for w in low):
-            self.gender = "m"
-        elif self.gender is None and self.parts and self.parts[0] in FEMALE_NAMES:
-            self.gender = "f"
+            self.gender, self.evidence = "m", True
+        elif self.parts and self.parts[0] in FEMALE_NAMES:
+            self.evidence = True
+            self.gender = self.gender or "f"
+        elif self.parts and self.parts[0] in MALE_NAMES:
+            self.evidence = True
 
     @cached_property
     def is_organisation(self) -> bool:
@@ -139,7 +152,7 @@ def split_title(words: list[str]) -> tuple[list[str], list[str]]:
             words = head
     last = -1
     for i, w in enumerate(words):
-        if w.lower() in TITLE_WORDS:
+        if w.lower() in TITLE_WORDS or is_title_noun(w):
             last = i
     return words[: last + 1], words[last + 1 :]
 
@@ -161,10 +174,12 @@ class Registry:
         self.people: list[Person] = []
         self.bound: list[tuple[str, Person]] = []  # (title text, person)
         self.aliases: dict[str, str] = {}  # "odpm" -> "Office of the Deputy Prime Minister"
+        self._words: list[list[str]] = []  # each learned paragraph's words, for settle()
 
     def learn(self, text: str) -> None:
         """Collect full names and title bindings from one paragraph."""
         words = WORD.findall(text)
+        self._words.append(words)
         i = 0
         while i < len(words):
             if not is_cap(words[i]) or not words[i][0].isalpha():
@@ -207,6 +222,10 @@ class Registry:
             return
         person = self.add(" ".join(name))
         person.learn_gender(run)
+        previous = words[i - 1].lower() if i else ""
+        if (previous in ("the", "in", "at") or run[0].lower() == "the"
+                or name[-1].lower() in PLACE_WORDS or name[0].lower() in DEMONYMS):
+            person.thing = True
         if title:
             self._bind(" ".join(title), person)
         before = self._title_before(words, i)
@@ -248,7 +267,36 @@ class Registry:
     def _bind(self, title: str, person: Person) -> None:
         self.bound.append((title.lower(), person))
         person.titles.append(title)
+        person.evidence = True
         person.learn_gender(title.split())
+
+    def settle(self) -> None:
+        """After every paragraph is learned: a name whose last word also stands alone in the
+        article ("Peskov said", "Li's team"), not inside a longer capitalised run, is a person's."""
+        waiting = {p.name.split()[-1]: p for p in self.people
+                   if not p.evidence and not p.is_organisation and len(p.name.split()) >= 2}
+        if not waiting:
+            return
+        for words in self._words:
+            for k, word in enumerate(words):
+                if not word[:1].isupper():
+                    continue
+                person = waiting.get(clean(word))
+                if person is None or person.evidence:
+                    continue
+                before = words[k - 1] if k else ""
+                after = words[k + 1] if k + 1 < len(words) else ""
+                capital_before = is_cap(before) and before[0].isalpha() and before.lower() not in STARTERS
+                if not capital_before and not (is_cap(after) and after[0].isalpha()):
+                    person.evidence = True
+
+    def is_person(self, name: str) -> bool:
+        """A name a he/she may refer to: not an organisation, and shown to be a person's
+        or at least not shown to be a place or thing."""
+        person = self.person(name)
+        if person is None or person.is_organisation or person.name.split()[0].lower() in DEMONYMS:
+            return False
+        return person.evidence or not person.thing
 
     def mentioned_in(self, text: str) -> list[str]:
         """The people of the article whose surname (or full name) this text contains."""
@@ -274,7 +322,9 @@ class Registry:
 
     def resolve_name(self, words: list[str]) -> str | None:
         """A capitalised mention ('Peskov', 'Mr Peskov', 'Dmitry Peskov') -> its full name."""
-        words = [clean(w) for w in words]
+        words = [*words[:-1], clean(words[-1])] if words else []  # "the Pentagon's ... Office"
+        words = [w if w.endswith(("'s", "’s")) else clean(w) for w in words]
+        honoured = any(w.lower().rstrip(".") in HONORIFICS for w in words[:2])
         title, name = split_title(strip_starters(words))
         name = strip_starters(name)
         if not name:
@@ -290,8 +340,8 @@ class Registry:
             parts = person.parts
             if parts == key or (len(key) == 1 and parts and parts[-1] == key[0]):
                 return person.name
-        for person in self.people:  # a first name or a middle part
-            if len(key) == 1 and key[0] in person.parts and len(key[0]) > 2:
+        for person in self.people:  # a first name or a middle part (never "Mr Howard")
+            if len(key) == 1 and key[0] in person.parts and len(key[0]) > 2 and not honoured:
                 return person.name
         return " ".join(name)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from qa.quotes.names import (
     CONNECTORS, HONORIFICS, ORGANISATION_WORDS, STARTERS, TITLE_NOUNS, TITLE_WORDS, WORD, is_cap,
+    is_title_noun,
 )
 
 _VERB_STEMS = (
@@ -29,7 +30,8 @@ _VERB_STEMS = (
     "thinks ask asks asked reiterated reiterates underlined underlines observed "
     "cautioned cautions told predicted estimated forecast agreed objected protested "
     "blamed alleged announced quipped joked conceded countered retorted pledged disclosed "
-    "refuted attributed specified indicated repeated"
+    "refuted attributed specified indicated repeated remembers remembered recounts recounted "
+    "whispers whispered shouted shouts agrees hailed hails praised praises condemned condemns"
 )
 PARTICIPLES = frozenset(
     "saying adding suggesting arguing insisting claiming warning noting stressing accusing "
@@ -39,15 +41,20 @@ SPEECH_VERBS = frozenset(_VERB_STEMS.split())
 PHRASAL = {"pointed": ("out", "to"), "points": ("out", "to"), "point": "out",
            "spoken": ("of", "about"), "talked": ("about", "of"),
            "talks": ("about", "of"), "went": "on", "goes": "on",
-           "called": ("for", "on"), "calls": ("for", "on"), "spelled": "out", "set": "out"}
+           "called": ("for", "on"), "calls": ("for", "on"), "spelled": "out", "set": "out",
+           "hit": "out", "hits": "out", "lashed": "out", "lashes": "out"}
 # only count as speech when followed by that/: or a quote ("believes that ...")
-WEAK_VERBS = frozenset("believes believed thinks estimated agreed described describes".split())
+WEAK_VERBS = frozenset(
+    "believes believed thinks estimated agreed agrees described describes remembered state".split()
+)
 
 PRONOUNS = frozenset("he she they it we i".split())
 GROUP_NOUNS = frozenset(
     "government ministers officials analysts experts critics company firm group bank union "
     "unions report reports statement party parties campaigners economists executives bosses "
     "sources observers investors traders ministry department office commission council "
+    "supporters allies opponents rivals colleagues competitors headquarters residents "
+    "activists protesters families relatives staff workers employees shareholders "
     "committee board authorities police lawyers doctors scientists researchers aides "
     "spokesmen organisation organization agency watchdog regulator insiders diplomats "
     "leaders opposition members mps meps newspaper paper broadcaster kremlin administration "
@@ -57,10 +64,12 @@ GROUP_NOUNS = frozenset(
 SKIP_BEFORE_VERB = frozenset(
     "also has have had would will could may might later then repeatedly previously earlier "
     "recently further again publicly reportedly yesterday today once still even only just "
-    "already not did does do never always separately subsequently immediately "
+    "already did does do always separately subsequently immediately "
     "has also had also privately openly explicitly clearly flatly firmly".split()
 )
 PASSIVE = frozenset("was were been being is are be".split())
+SAYING = frozenset("said says say told tells added adds".split())
+NEGATIONS = frozenset("not never n't declined refused".split())
 DATA_NOUNS = frozenset(
     "figures data estimates estimate survey research poll polls statistics study studies "
     "index forecasts calculations numbers results tables records analysis report reports "
@@ -108,6 +117,7 @@ class Reading:
     speech: bool
     starts_quoted: bool
     lead: tuple[str, ...] | None = None  # the capitalised words the sentence starts with
+    outside: str = ""  # the sentence's words outside quotation marks (§ where a quote stood)
 
 
 def frame(sentence: str, open_in: bool) -> tuple[str, int, bool, bool]:
@@ -164,7 +174,7 @@ def read_sentence(sentence: str, open_in: bool) -> Reading:
         first = next((k for k, t in enumerate(tokens[:3]) if is_cap(t) and t.lower() not in STARTERS), None)
         if first is not None:
             lead = tuple(_cap_run_forward(tokens, first)) or None
-    return Reading(words, open_after, subject, speech, starts, lead)
+    return Reading(words, open_after, subject, speech, starts, lead, text)
 
 
 SUBORDINATORS = frozenset("as when while after before although though if since because once".split())
@@ -175,6 +185,12 @@ def _speech_frame(tokens: list[str]) -> tuple[Mention | None, bool]:
     first = 0  # "As Mr Brown announced the date, Ernst & Young urged him ...": the main clause
     if lower and lower[0] in SUBORDINATORS and "," in lower:
         first = lower.index(",") + 1
+    if "according" in lower[:6] and "," in lower and not SAYING & set(lower):
+        # "According to Lavrov, US envoys promised ...": Lavrov's claim (but "According to the
+        # FT, Peter Chernin said ...": Chernin's words, relayed)
+        mention, speech = _other_frames(tokens, lower)
+        if speech and mention is not None:
+            return mention, True
     found = _verb_frame(tokens, lower, first) or (first and _verb_frame(tokens, lower, 0))
     if found:
         return found, True
@@ -184,7 +200,17 @@ def _speech_frame(tokens: list[str]) -> tuple[Mention | None, bool]:
 def _verb_frame(tokens: list[str], lower: list[str], first: int) -> Mention | None:
     for v in range(first, len(lower)):
         if lower[v] in PARTICIPLES and v > 0 and lower[v - 1] not in PASSIVE:
+            head = lower[v - 1]  # "despite Mr Flight's allies saying ...": the noun before it
+            if v > 1 and "quoted" not in lower[max(0, v - 8):v] and (head in GROUP_NOUNS or head.rstrip("s") in GROUP_NOUNS
+                          or (is_cap(tokens[v - 1]) and tokens[v - 1][0].isalpha())):
+                subject = _np_ending(tokens, lower, v - 1)
+                if subject is not None:
+                    return subject
             continue
+        if v and lower[v - 1] in NEGATIONS:
+            continue  # "did not comment", "never said": no speech reported
+        if lower[v] == "quoted" and v > 1 and lower[v - 1] in PASSIVE:
+            return _subject_before(tokens, lower, v - 1)  # "Mr Houston was quoted ... saying"
         if not _is_speech_verb(lower, v):
             continue
         if v and lower[v - 1] in PASSIVE and not lower[v].endswith("ing"):
@@ -224,7 +250,7 @@ def _first_np(tokens: list[str], lower: list[str]) -> Mention | None:
         if is_cap(tokens[k]) and tokens[k][0].isalpha() and lower[k] not in STARTERS:
             end = k  # "Russian foreign minister Sergei Lavrov": title words, then the name
             while end < len(tokens) and ((is_cap(tokens[end]) and tokens[end][0].isalpha())
-                                         or lower[end] in TITLE_WORDS):
+                                         or lower[end] in TITLE_WORDS or is_title_noun(lower[end])):
                 end += 1
             if not is_cap(tokens[end - 1]):
                 return None
@@ -242,6 +268,8 @@ def _is_speech_verb(lower: list[str], v: int) -> bool:
         if word.startswith("call") and "§" in lower[v:]:
             return True  # "called this attack «the most powerful in four years»"
         return nxt in (wanted if isinstance(wanted, tuple) else (wanted,))
+    if word in PARTICIPLES and v and lower[v - 1] in PASSIVE:
+        return True  # "the firm is predicting that ...", "they are warning"
     if word not in SPEECH_VERBS:
         return False
     if word in WEAK_VERBS:
@@ -275,6 +303,9 @@ def _inverted(tokens: list[str], lower: list[str], v: int) -> Mention | None:
     elif lower[v + 1] in ("the", "a", "an", "its", "his", "her", "their"):
         mention = _forward_np(tokens, v + 1)
         end = v + 1 + len(mention.words) if mention else v + 1
+    elif (k := _after_lowercase_title(tokens, lower, v + 1)) is not None:
+        run = _cap_run_forward(tokens, k)  # "said chief financial officer Peter Gregg"
+        mention, end = Mention("name", tuple(run)), k + len(run)
     else:
         return None
     if end < len(lower) and lower[end] not in (".", ",", ";", ":", "!", "?", "in", "on", "at", "who", "(", "—", "–", "-"):
@@ -282,11 +313,28 @@ def _inverted(tokens: list[str], lower: list[str], v: int) -> Mention | None:
     return mention
 
 
+def _after_lowercase_title(tokens: list[str], lower: list[str], i: int) -> int | None:
+    """Where the name starts after up to four lower-case words ending in a title noun
+    ("chief financial officer Peter Gregg", "analyst Jane Smith"), else None."""
+    k = i
+    while k < len(tokens) and k - i < 4 and tokens[k][0].isalpha() and not is_cap(tokens[k]):
+        k += 1
+    if k == i or k >= len(tokens) or not is_cap(tokens[k]) or not tokens[k][0].isalpha():
+        return None
+    return k if is_title_noun(lower[k - 1]) else None
+
+
 def _subject_before(tokens: list[str], lower: list[str], v: int) -> Mention | None:
     k = v - 1
+    if lower[v].endswith("ing"):
+        while k >= 0 and lower[k] in PASSIVE:  # "is predicting"
+            k -= 1
     while k >= 0 and (lower[k] in SKIP_BEFORE_VERB or lower[k] in WEEKDAYS
+                      or (lower[k].endswith("ly") and len(lower[k]) > 4 and not is_cap(tokens[k]))
                       or (lower[k] == "on" and k + 1 < v and lower[k + 1] in WEEKDAYS)):
         k -= 1
+    if k >= 1 and lower[k] in ("and", "but"):  # "AOL backed the cuts but said ...": the clause's subject
+        return _first_np(tokens[:k], lower[:k])
     if k >= 0 and lower[k] == ")":  # "the Office of the Deputy Prime Minister (ODPM) has said"
         while k >= 0 and lower[k] != "(":
             k -= 1
@@ -333,6 +381,12 @@ def _np_ending(tokens: list[str], lower: list[str], k: int) -> Mention | None:
         if jj >= 1 and lower[jj] in ("for", "of", "at") and lower[jj - 1] in TITLE_NOUNS:
             head = _np_ending(tokens, lower, jj - 1)  # "a spokesman for Darlington Council"
             if head is not None:
+                start = jj - len(head.words)
+                if (start >= 2 and lower[start - 1] == "," and lower[start] not in ("the", "a", "an")
+                        and is_cap(tokens[start - 2])):  # "Chris Panayis, managing director of X said"
+                    named = _np_ending(tokens, lower, start - 2)
+                    if named is not None and named.kind == "name":
+                        return named
                 return Mention("title", head.words + (tokens[jj],) + lead + tuple(run))
         if j >= 0 and lower[j] == "the":
             run.insert(0, "the")
@@ -357,10 +411,17 @@ def _np_ending(tokens: list[str], lower: list[str], k: int) -> Mention | None:
         j = k - 1
         while j >= 0 and len(phrase) < 6 and tokens[j][0].isalpha() and lower[j] not in (
             "and", "said", "says", "by", "to", "with", "that", "which", "who", "but", "of",
-            "in", "on", "for", "as", "while", "when", "after", "because", "if",
+            "in", "on", "for", "as", "while", "when", "after", "because", "if", "despite",
+            "amid", "against", "over", "from", "before", "under", "like", "than", "comes",
         ):
             phrase.insert(0, tokens[j])
             if lower[j] in ("the", "a", "an", "its", "his", "her", "their"):
+                break
+            if lower[j].endswith(("'s", "’s")) and is_cap(tokens[j]):  # "Mr Flight's allies"
+                while j > 0 and is_cap(tokens[j - 1]) and tokens[j - 1][0].isalpha() \
+                        and lower[j - 1] not in STARTERS and lower[j - 1] not in TITLE_WORDS:
+                    j -= 1
+                    phrase.insert(0, tokens[j])
                 break
             j -= 1
         kind = "title" if word in TITLE_NOUNS else "group"
