@@ -146,6 +146,10 @@ def _fake_pymilvus(monkeypatch, message: str) -> list[dict]:
     stemmer = types.ModuleType("snowballstemmer")  # the extra's stemmer, absent from `make test`
     stemmer.stemmer = lambda language: types.SimpleNamespace(stemWord=lambda word: word)
     monkeypatch.setitem(sys.modules, "snowballstemmer", stemmer)
+    # connect() pauses 0.5 s after a failed attempt; a fake server's refusal needs no waiting
+    import qa.backends.milvus as milvus_backend
+
+    monkeypatch.setattr(milvus_backend, "time", types.SimpleNamespace(sleep=lambda seconds: None))
     return calls
 
 
