@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -24,8 +25,9 @@ QUESTIONS = [
 ]
 
 
-async def _session(index_dir, work):
-    """Run ``work(session)`` against `qa mcp` spawned over stdio; its result."""
+@contextlib.asynccontextmanager
+async def _spawned(index_dir):
+    """`qa mcp` spawned over stdio, its session initialised."""
     from mcp import ClientSession, StdioServerParameters, stdio_client
 
     argv = qa_argv("mcp", "--index-dir", str(index_dir))
@@ -35,14 +37,31 @@ async def _session(index_dir, work):
         async with stdio_client(params, errlog=errlog) as (read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()
-                return await work(session)
+                yield session
+
+
+async def _session(index_dir, work):
+    """Run ``work(session)`` against `qa mcp` spawned over stdio; its result."""
+    async with _spawned(index_dir) as session:
+        return await work(session)
 
 
 def over_mcp(index_dir, work):
     return anyio.run(_session, index_dir, work)
 
 
-def test_tools_answer_like_the_cli(real_seed_index_dir, searcher):
+@pytest.fixture(scope="module")
+def real_mcp(real_seed_index_dir):
+    """``real_mcp(work)``: ``work(session)`` run against one `qa mcp` on the real-model seed
+    index, spawned over stdio once for this module (its tools only read the index); its result."""
+    from anyio.from_thread import start_blocking_portal
+
+    with start_blocking_portal() as portal:
+        with portal.wrap_async_context_manager(_spawned(real_seed_index_dir)) as session:
+            yield lambda work: portal.call(work, session)
+
+
+def test_tools_answer_like_the_cli(real_mcp, searcher):
     async def work(session):
         out = {"tools": (await session.list_tools()).tools}
         out["ask"] = await session.call_tool("ask", {"question": QUESTIONS[0], "k": 3})
@@ -55,7 +74,7 @@ def test_tools_answer_like_the_cli(real_seed_index_dir, searcher):
         out["show"] = await session.call_tool("show", {"ref": ref})
         return out
 
-    out = over_mcp(real_seed_index_dir, work)
+    out = real_mcp(work)
     tools = {t.name: t for t in out["tools"]}
     assert set(tools) == {"ask", "show", "sources", "quotes"}
     for tool in tools.values():  # written for an assistant: how to cite, what is there
@@ -75,7 +94,7 @@ def test_tools_answer_like_the_cli(real_seed_index_dir, searcher):
     assert json.loads(out["ask"].content[0].text) == out["ask"].structured_content
 
 
-def test_tool_errors_say_what_to_change(real_seed_index_dir):
+def test_tool_errors_say_what_to_change(real_mcp):
     calls = [
         ("show", {"ref": "/etc/passwd"}, "not in the index"),
         ("show", {"ref": "../.."}, "not in the index"),
@@ -92,13 +111,13 @@ def test_tool_errors_say_what_to_change(real_seed_index_dir):
     async def work(session):
         return [await session.call_tool(name, args) for name, args, _ in calls]
 
-    for (name, args, fragment), result in zip(calls, over_mcp(real_seed_index_dir, work)):
+    for (name, args, fragment), result in zip(calls, real_mcp(work)):
         assert result.is_error, (name, args)
         text = result.content[0].text
         assert fragment in text and "Traceback" not in text, (name, text)
 
 
-def test_same_top_k_from_cli_http_and_mcp(real_seed_index_dir):
+def test_same_top_k_from_cli_http_and_mcp(real_seed_index_dir, real_mcp):
     """The acceptance target: one question, one index, the same passages everywhere."""
     from qa.interfaces.server import ServerSettings, create_app
 
@@ -116,7 +135,7 @@ def test_same_top_k_from_cli_http_and_mcp(real_seed_index_dir):
         return [(await session.call_tool("ask", {"question": q, "k": 5})).structured_content
                 for q in QUESTIONS]
 
-    mcp = over_mcp(real_seed_index_dir, work)
+    mcp = real_mcp(work)
     for c, h, m in zip(cli, http, mcp):
         texts = [r["text"] for r in c["results"]]
         assert len(texts) == 5
