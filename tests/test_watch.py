@@ -25,7 +25,8 @@ from qa.index.watch import ChangeFilter, settled, stat_of, watch_index
 from qa.ingest.files import discover
 from qa.search.searcher import Searcher
 
-DEBOUNCE = 0.3
+DEBOUNCE = 0.3  # the quiet period where a test is about it (a file written in halves)
+QUICK = 0.1  # the quiet period elsewhere: those tests' writes are whole at once
 WAIT = 20.0  # seconds a test waits for a batch before it fails (the machine may be busy)
 ZEPPELIN = (
     "Quokkaville council sells zeppelin hangar\n\nThe Quokkaville council sold the old "
@@ -85,13 +86,23 @@ def corpus(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture()
-def watching(corpus, tmp_path):
-    w = Watching(tmp_path / "index", [corpus])
+def _watched(corpus: Path, index_dir: Path, debounce: float):
+    w = Watching(index_dir, [corpus], debounce)
     first = w.next()
     assert first.first and len(first.report.added) == len(discover([DATA]))
     yield w
     w.close()
+
+
+@pytest.fixture()
+def watching(corpus, tmp_path):
+    yield from _watched(corpus, tmp_path / "index", QUICK)
+
+
+@pytest.fixture()
+def watching_debounced(corpus, tmp_path):
+    """The same with the longer quiet period, for the test about what it holds back."""
+    yield from _watched(corpus, tmp_path / "index", DEBOUNCE)
 
 
 def _top_path(index_dir: Path, question: str) -> str:
@@ -132,7 +143,8 @@ def test_a_removed_file_loses_its_passages(watching, corpus):
     assert batch.report.passages < passages
 
 
-def test_a_file_written_in_two_halves_is_indexed_once_whole(watching, corpus):
+def test_a_file_written_in_two_halves_is_indexed_once_whole(watching_debounced, corpus):
+    watching = watching_debounced
     new = corpus / "halves.txt"
     with open(new, "w", encoding="utf-8") as handle:
         handle.write("Quokkaville council sells zeppelin hangar\n\n")
@@ -177,7 +189,7 @@ def test_an_appended_dump_embeds_only_its_new_records(tmp_path):
     records = [{"title": f"Story {i}", "text": f"Quokkaville story number {i} about hangar {i}."}
                for i in range(5)]
     dump.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    w = Watching(tmp_path / "index", [dump.parent])
+    w = Watching(tmp_path / "index", [dump.parent], QUICK)
     try:
         assert w.next().report.embedded == 5
         with open(dump, "a", encoding="utf-8") as handle:
@@ -206,7 +218,7 @@ def test_rereading_a_grown_dump_embeds_only_new_passages(tmp_path):
 def test_the_index_folder_inside_the_watched_folder_is_ignored(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(DATA, corpus)
-    w = Watching(corpus / "index", [corpus])
+    w = Watching(corpus / "index", [corpus], QUICK)
     try:
         first = w.next()
         assert not first.report.skipped and w.progress.warnings == []
@@ -372,7 +384,7 @@ def test_a_watched_file_replaced_by_rename_is_updated(tmp_path):
     dump = tmp_path / "wire.jsonl"
     dump.write_text(json.dumps({"text": "Old story about hangars."}) + "\n", encoding="utf-8")
     (tmp_path / "neighbour.jsonl").write_text(json.dumps({"text": "Not watched."}) + "\n")
-    w = Watching(tmp_path / "index", [dump])
+    w = Watching(tmp_path / "index", [dump], QUICK)
     try:
         assert w.next().report.added == [str(dump)]
         tmp = tmp_path / ".wire.jsonl.tmp"  # how editors and feed tools save
@@ -412,7 +424,7 @@ def test_a_change_in_a_symlinked_folder_inside_the_tree_is_indexed(tmp_path):
     (root / "real").mkdir(parents=True)
     (root / "real" / "a.txt").write_text(ZEPPELIN, encoding="utf-8")
     (root / "inside-link").symlink_to(root / "real", target_is_directory=True)
-    w = Watching(tmp_path / "index", [root])
+    w = Watching(tmp_path / "index", [root], QUICK)
     try:
         (indexed,) = w.next().report.added  # the real folder once, under whichever name
         (root / "real" / "a.txt").write_text(ZEPPELIN + "\nA late paragraph.\n", encoding="utf-8")
