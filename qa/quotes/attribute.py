@@ -229,8 +229,8 @@ class _Speakers:
         return None
 
 
-PRONOUNS = frozenset(("he", "she"))
-PREPOSITIONS = frozenset("by with to from for of at on in about against to".split())
+UNRESOLVED = frozenset(("he", "she"))  # what a FORWARD pronoun stays when no one is named
+PREPOSITIONS = frozenset("by with to from for of at on in about against".split())
 PEOPLE_GROUPS = frozenset(
     "analysts economists experts critics officials sources observers investors traders "
     "campaigners lawyers doctors scientists researchers aides diplomats insiders leaders "
@@ -291,7 +291,7 @@ def attribute(passages: list[str]) -> list[list[Quote]]:
               for s in _attribute_paragraph(paragraph, speakers) if s.speaker]
     _resolve_forward(spoken, speakers.people)
     for sentence in spoken:
-        if sentence.speaker in PRONOUNS:
+        if sentence.speaker in UNRESOLVED:
             continue  # a "he" no sentence of the article names
         r = sentence.reading
         quoted = r.quoted_words >= MIN_QUOTED_WORDS or (r.quoted_words and r.starts_quoted)
