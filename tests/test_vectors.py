@@ -291,11 +291,27 @@ def test_switching_type_rebuilds(tmp_path):
 
 
 # ---- filters -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory):
+    """``built_once(kind)``: ``built(..., kind)``, made once per type for the tests that only
+    search it (the same 3000 vectors each time)."""
+    made: dict[IndexType, tuple[FakeStore, dict]] = {}
+
+    def get(kind: IndexType) -> tuple[FakeStore, dict]:
+        if kind not in made:
+            made[kind] = built(tmp_path_factory.mktemp(f"built-{kind.value}"), kind)
+        return made[kind]
+
+    yield get
+    for store, _ in made.values():
+        store.conn.close()
+
+
 @pytest.mark.parametrize("kind", TYPES)
 @pytest.mark.parametrize("scope", [0, 1, 7, 60, 2500])
-def test_filtered_search_returns_min_k_scope_hits_all_in_scope(tmp_path, kind, scope, monkeypatch):
+def test_filtered_search_returns_min_k_scope_hits_all_in_scope(built_once, kind, scope, monkeypatch):
     monkeypatch.setattr(vectors, "EXACT_SCOPE", 50)  # so 60 and 2500 go through the selector
-    store, info = built(tmp_path, kind)
+    store, info = built_once(kind)
     rng = np.random.default_rng(scope)
     allowed = rng.choice(np.asarray(sorted(store.vectors)), scope, replace=False)
     queries = clustered(8, seed=21)
