@@ -49,10 +49,11 @@ def words(text: str) -> list[str]:
 # --------------------------------------------------------------------------- furniture, pages
 
 
-@pytest.fixture
-def report(tmp_path):
-    """A 5+ page report with a running header and 'Page n of N' footers."""
-    path = tmp_path / "report.pdf"
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """A 5+ page report with a running header and 'Page n of N' footers (written once: the
+    tests only read it)."""
+    path = tmp_path_factory.mktemp("report") / "report.pdf"
     placed = write_report(path, paragraphs(40, seed=3), heading="Harbour cranes return",
                           header=HEADER, title="Harbour cranes return", author="Ann Lee")
     assert max(placed.pages) >= 5
