@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.embed.model import HASHING as NAME
+from qa.embed.onnx_export import ENCODER_FILE
+from qa.embed.passage_encoder import Encoded
 
 DIM = 256
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -61,8 +63,6 @@ class HashingEncoder:
         vectors = np.stack([embed_text(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
         if spans is None:
             return vectors
-        from qa.embed.passage_encoder import Encoded
-
         sentences = [
             np.stack([embed_text(t[s:e]) for s, e in sp]) if sp else np.zeros((0, DIM), np.float32)
             for t, sp in zip(texts, spans)
@@ -74,4 +74,4 @@ class HashingEncoder:
     def export_onnx(self, dest: Path) -> None:
         """No model to export: record that queries use the hashing embedder too."""
         dest.mkdir(parents=True, exist_ok=True)
-        (dest / "encoder.json").write_text(json.dumps({"model": NAME, "kind": NAME, "dim": DIM}))
+        (dest / ENCODER_FILE).write_text(json.dumps({"model": NAME, "kind": NAME, "dim": DIM}))

@@ -15,12 +15,9 @@ sentence-span means are pooled on the GPU with one ``index_add_`` per batch.
 from __future__ import annotations
 
 import copy
-import json
 import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,13 +26,12 @@ import numpy as np
 
 from qa.errors import ModelUnavailableError
 from qa.embed.model import ModelRef
-from qa.embed.query_encoder import ENCODER_FILE
+from qa.embed.onnx_export import export_encoder
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # fp16: GPU autocast only
 CPU_BATCH = 32
 GPU_BATCH = 512  # sorted by length, fp16: what keeps an H100/H200 busy with MiniLM-sized models
 GROUP_BATCHES = 8  # batches per tokenisation group on a GPU (tokenised one group ahead)
-ENCODER_FORMAT = 1
 
 
 @dataclass
@@ -312,105 +308,18 @@ class PassageEncoder:
         return _l2(feats["sentence_embedding"].float().numpy())
 
     def export_onnx(self, dest: Path) -> None:
-        """Export the whole fp32 pipeline (transformer, pooling, Dense, Normalize) to ``dest/``.
+        """Export the whole fp32 pipeline to ONNX in ``dest/`` for torch-free queries.
 
-        Uses the TorchScript exporter (``dynamo=False``): the dynamo exporter needs onnxscript,
-        which is not a dependency. Writes ``model.onnx`` (+ ``model.onnx.data``), ``tokenizer.json`` and ``encoder.json`` into a temporary folder
-        next to ``dest`` and then swaps it in, so an interrupted export leaves no half encoder.
+        See :func:`qa.embed.onnx_export.export_encoder`.
         """
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        try:
-            _chmod_like_umask(tmp, 0o777)
-            inputs = self._export_graph(tmp / "model.onnx")
-            self._tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
-            meta = {
-                "format": ENCODER_FORMAT,
-                "model": self.name,
-                "source_checksum": self.ref.weights_checksum(),
-                "max_seq_length": self.max_seq_length,
-                "dim": self.dim,
-                "inputs": inputs,
-                "output": "sentence_embedding",
-                "pad_token": self._tokenizer.pad_token,
-                "pad_token_id": int(self._tokenizer.pad_token_id),
-                "padding_side": self._tokenizer.padding_side,
-                "truncation_side": self._tokenizer.truncation_side,
-                "do_lower_case": bool(getattr(self._first, "do_lower_case", False)),
-                "lowercase_in_tokenizer": True,
-            }
-            (tmp / ENCODER_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-            for file in tmp.iterdir():
-                _chmod_like_umask(file, 0o666)
-            _swap_in(tmp, dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-
-    def _export_graph(self, path: Path) -> list[str]:
-        import warnings
-
-        import torch
-
-        probe = self._tokenizer(["an example", "a second, longer example text"], padding=True, return_tensors="pt")
-        probe = {name: tensor.to(self.device) for name, tensor in probe.items()}
-        names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in probe]
-        wrapper = _SentencePipeline(self._st, names).eval()
-        axes = {name: {0: "batch", 1: "sequence"} for name in names}
-        axes["sentence_embedding"] = {0: "batch"}
-        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                wrapper,
-                tuple(probe[n] for n in names),
-                str(path),
-                input_names=names,
-                output_names=["sentence_embedding"],
-                dynamic_axes=axes,
-                opset_version=17,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-        _externalise_weights(path)
-        return names
-
-
-def _make_pipeline_class() -> type:
-    import torch
-
-    class SentencePipeline(torch.nn.Module):
-        """Exportable wrapper: token tensors in, sentence_embedding out."""
-
-        def __init__(self, st: Any, names: Sequence[str]) -> None:
-            super().__init__()
-            self.st = st
-            self.names = list(names)
-
-        def forward(self, *tensors: Any) -> Any:
-            return self.st(dict(zip(self.names, tensors)))["sentence_embedding"]
-
-    return SentencePipeline
-
-
-def _SentencePipeline(st: Any, names: Sequence[str]) -> Any:  # noqa: N802 - acts as a class
-    return _make_pipeline_class()(st, names)
-
-
-def _externalise_weights(path: Path) -> None:
-    """Move the weights into ``model.onnx.data``: onnxruntime then maps them instead of
-    parsing one 90 MB protobuf, which halves session start-up (0.36 s -> 0.16 s measured)."""
-    import onnx
-
-    graph = onnx.load(str(path))
-    onnx.save(
-        graph,
-        str(path),
-        save_as_external_data=True,
-        all_tensors_to_one_file=True,
-        location=path.name + ".data",
-        size_threshold=1024,
-    )
+        model = {
+            "model": self.name,
+            "source_checksum": self.ref.weights_checksum(),
+            "max_seq_length": self.max_seq_length,
+            "dim": self.dim,
+        }
+        lower = bool(getattr(self._first, "do_lower_case", False))
+        export_encoder(dest, self._st, self._tokenizer, self.device, model, lower)
 
 
 def _pick_precision(precision: str, device_type: str) -> str:
@@ -556,21 +465,3 @@ def _l2(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, 1e-12)
-
-
-def _chmod_like_umask(path: Path, mode: int) -> None:
-    """mkdtemp (and onnx) create owner-only files; give them the usual umask permissions."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, mode & ~umask)
-
-
-def _swap_in(tmp: Path, dest: Path) -> None:
-    """Replace ``dest`` by the finished folder ``tmp`` (rename; the old one is removed after)."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        os.replace(dest, old)
-    os.replace(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

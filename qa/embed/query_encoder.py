@@ -1,7 +1,7 @@
 """The query encoder: a lean ONNX path that never imports torch or sentence-transformers.
 
-``PassageEncoder.export_onnx`` (qa.embed.passage_encoder) writes a folder with ``model.onnx`` (the whole
-sentence-transformers pipeline: transformer, pooling, Dense, Normalize), the model's
+``PassageEncoder.export_onnx`` (:mod:`qa.embed.onnx_export`) writes a folder with ``model.onnx``
+(the whole sentence-transformers pipeline: transformer, pooling, Dense, Normalize), the model's
 ``tokenizer.json`` and ``encoder.json``. ``load_query_encoder`` uses it when it is there and
 falls back to sentence-transformers (slow start) when it is not.
 """
@@ -17,8 +17,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from qa.embed.model import HASHING, ModelRef
+from qa.embed.onnx_export import ENCODER_FILE
 
-ENCODER_FILE = "encoder.json"
 BATCH = 32
 
 

@@ -24,7 +24,7 @@ from qa.backends import BackendSpec, open_writer, parse_backend, recorded
 from qa.backends import token as backend_token
 from qa.embed.factory import passage_encoder
 from qa.embed.model import HASHING, ModelRef, resolve_model
-from qa.embed.query_encoder import ENCODER_FILE
+from qa.embed.onnx_export import ENCODER_FILE
 from qa.errors import BadInputError, IndexError_
 from qa.index.layout import IndexLayout, read_manifest
 from qa.index.lock import writer_lock
