@@ -27,6 +27,7 @@ import numpy as np
 from qa.errors import ModelUnavailableError
 from qa.embed.model import ModelRef
 from qa.embed.onnx_export import export_encoder
+from qa.embed.span_pooling import l2_normalise, pad_batch, span_means, split_spans
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # fp16: GPU autocast only
 CPU_BATCH = 32
@@ -235,7 +236,7 @@ class PassageEncoder:
         """One batch on the model's device; span means pooled there too (one index_add_)."""
         import torch
 
-        features, lengths = _pad_batch(enc, batch, self._tokenizer)
+        features, lengths = pad_batch(enc, batch, self._tokenizer)
         side = features["padding_side"]
         device = torch.device(self.device)
         moved: dict[str, Any] = {
@@ -246,17 +247,17 @@ class PassageEncoder:
         index = _span_index(enc, batch, spans, lengths, width, side)
         with torch.inference_mode(), self._autocast():
             out = self._forward(moved)
-            pooled = _l2(out["sentence_embedding"].float().cpu().numpy())
+            pooled = l2_normalise(out["sentence_embedding"].float().cpu().numpy())
             tokens = out["token_embeddings"].float()
             if index is None:  # overlapping or unsorted spans: the general (host) pooling
-                means, owners = _span_means(tokens.cpu().numpy(), enc, batch, spans, lengths, side)
+                means, owners = span_means(tokens.cpu().numpy(), enc, batch, spans, lengths, side)
                 means_t = torch.from_numpy(means).to(device)
             else:
                 means_t, owners = _device_span_means(tokens, index[0], index[1])
             span_vecs = (
                 self._finish_spans_device(means_t) if len(owners) else np.zeros((0, self.dim), np.float32)
             )
-        return pooled, _split_spans(span_vecs, owners, pooled, [len(s) for s in spans])
+        return pooled, split_spans(span_vecs, owners, pooled, [len(s) for s in spans])
 
     def _autocast(self) -> Any:
         import contextlib
@@ -272,21 +273,21 @@ class PassageEncoder:
         feats: dict[str, Any] = {"sentence_embedding": means.float()}
         for module in self._post_pooling:
             feats = module(feats)
-        return _l2(feats["sentence_embedding"].float().cpu().numpy())
+        return l2_normalise(feats["sentence_embedding"].float().cpu().numpy())
 
     def _encode_batch(
         self, enc: Any, batch: list[int], spans: list[list[tuple[int, int]]]
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         import torch
 
-        features, lengths = _pad_batch(enc, batch, self._tokenizer)
+        features, lengths = pad_batch(enc, batch, self._tokenizer)
         with torch.inference_mode():
             out = self._forward(features)
-            pooled = _l2(out["sentence_embedding"].float().numpy())
+            pooled = l2_normalise(out["sentence_embedding"].float().numpy())
             tokens = out["token_embeddings"].float().numpy()
-            means, owners = _span_means(tokens, enc, batch, spans, lengths, features["padding_side"])
+            means, owners = span_means(tokens, enc, batch, spans, lengths, features["padding_side"])
             span_vecs = self._finish_spans(means) if len(means) else np.zeros((0, self.dim), np.float32)
-        per_span = _split_spans(span_vecs, owners, pooled, [len(s) for s in spans])
+        per_span = split_spans(span_vecs, owners, pooled, [len(s) for s in spans])
         return pooled, per_span
 
     def _forward(self, features: dict[str, Any]) -> dict[str, Any]:
@@ -305,7 +306,7 @@ class PassageEncoder:
         feats: dict[str, Any] = {"sentence_embedding": torch.from_numpy(means)}
         for module in self._post_pooling:
             feats = module(feats)
-        return _l2(feats["sentence_embedding"].float().numpy())
+        return l2_normalise(feats["sentence_embedding"].float().numpy())
 
     def export_onnx(self, dest: Path) -> None:
         """Export the whole fp32 pipeline to ONNX in ``dest/`` for torch-free queries.
@@ -341,10 +342,10 @@ def _span_index(
 ) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
     """For every token of the padded batch, the number of the span it starts in (-1: none).
 
-    Same rule as :func:`_span_means` (real, non-empty tokens whose start lies in [lo, hi)),
-    vectorised per row with ``searchsorted``. Returns (ids of shape (rows, width), the
-    (row, span number) of every span id), or None when a passage's spans overlap or are out of
-    order (the caller then uses the general pooling).
+    Same rule as :func:`~qa.embed.span_pooling.span_means` (real, non-empty tokens whose start
+    lies in [lo, hi)), vectorised per row with ``searchsorted``. Returns (ids of shape (rows,
+    width), the (row, span number) of every span id), or None when a passage's spans overlap or
+    are out of order (the caller then uses the general pooling).
     """
     ids = np.full((len(batch), width), -1, dtype=np.int64)
     owners: list[tuple[int, int]] = []
@@ -392,76 +393,3 @@ def _modules_after_pooling(modules: list[Any]) -> list[Any]:
         if type(module).__name__ == "Pooling":
             return modules[index + 1 :]
     return []
-
-
-def _pad_batch(enc: Any, batch: list[int], tokenizer: Any) -> tuple[dict[str, Any], list[int]]:
-    """Pad the pre-tokenised rows of one batch to its longest row, as the tokenizer would."""
-    import torch
-
-    lengths = [len(enc["input_ids"][i]) for i in batch]
-    width = max(lengths)
-    left = tokenizer.padding_side == "left"
-    pads = {"input_ids": tokenizer.pad_token_id or 0, "attention_mask": 0, "token_type_ids": tokenizer.pad_token_type_id}
-    features: dict[str, Any] = {}
-    for key in ("input_ids", "token_type_ids", "attention_mask"):
-        if key not in enc:
-            continue
-        array = np.full((len(batch), width), pads[key], dtype=np.int64)
-        for row, index in enumerate(batch):
-            values = enc[key][index]
-            if left:
-                array[row, width - len(values) :] = values
-            else:
-                array[row, : len(values)] = values
-        features[key] = torch.from_numpy(array)
-    features["padding_side"] = "left" if left else "right"
-    return features, lengths
-
-
-def _span_means(
-    tokens: np.ndarray,
-    enc: Any,
-    batch: list[int],
-    spans: list[list[tuple[int, int]]],
-    lengths: list[int],
-    padding_side: str,
-) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Mean of the token embeddings that start inside each span (special tokens excluded).
-
-    Returns the (m, dim) means of the spans that have tokens and, for each, its (batch row,
-    span number); spans without tokens (truncated away, or blank) are absent and fall back later.
-    """
-    width = tokens.shape[1]
-    means: list[np.ndarray] = []
-    owners: list[tuple[int, int]] = []
-    for row, index in enumerate(batch):
-        n = lengths[row]
-        offsets = np.asarray(enc["offset_mapping"][index], dtype=np.int64).reshape(n, 2)
-        real = np.asarray(enc["special_tokens_mask"][index], dtype=bool) == 0
-        real &= offsets[:, 1] > offsets[:, 0]
-        starts = offsets[:, 0]
-        shift = width - n if padding_side == "left" else 0
-        for span_no, (lo, hi) in enumerate(spans[row]):
-            positions = np.flatnonzero(real & (starts >= lo) & (starts < hi))
-            if positions.size:
-                means.append(tokens[row, positions + shift].mean(axis=0))
-                owners.append((row, span_no))
-    if not means:
-        return np.zeros((0, tokens.shape[2]), np.float32), owners
-    return np.stack(means).astype(np.float32, copy=False), owners
-
-
-def _split_spans(
-    span_vecs: np.ndarray, owners: list[tuple[int, int]], pooled: np.ndarray, counts: list[int]
-) -> list[np.ndarray]:
-    """Regroup span vectors per passage; spans without tokens take the passage vector."""
-    result = [np.repeat(pooled[row : row + 1], count, axis=0) for row, count in enumerate(counts)]
-    for vec, (row, span_no) in zip(span_vecs, owners):
-        result[row][span_no] = vec
-    return result
-
-
-def _l2(matrix: np.ndarray) -> np.ndarray:
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, 1e-12)
