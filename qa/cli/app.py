@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from qa.cli.bare_option import IndexCommand
+from qa.cli.console import err, handle_errors, note, notice, out
+from qa.cli.options import Author, IndexDir, JsonFlag, Model, Outlet, PathGlob, Since, Title, Undated, Until
 from qa.errors import QAError
 from qa.embed.devices import Device
 from qa.index.index_types import IndexType
+from qa.interfaces import cli_commands
 from qa.search.modes import Fusion, Mode
 
 if TYPE_CHECKING:
@@ -32,29 +31,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
-
-IndexDir = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--index-dir",
-        help="Index folder [default: $QA_INDEX_DIR, else the nearest index/ here or in a "
-        "parent folder, else ./index].",
-        show_default=False,
-    ),
-]
-Model = Annotated[
-    Optional[str],
-    typer.Option(
-        "--model",
-        envvar="QA_MODEL",
-        help="sentence-transformers model name or path [default: all-MiniLM-L6-v2, "
-        "or the index's model].",
-    ),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
 
 
 class BenchMode(StrEnum):
@@ -64,42 +40,6 @@ class BenchMode(StrEnum):
     DENSE = "dense"
     LEXICAL = "lexical"
     ALL = "all"
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handle_errors(command: F) -> F:
-    """Turn domain errors into one line on stderr (exit 1) and Ctrl-C into exit 130."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except QAError as exc:
-            _error_line(exc)
-            raise typer.Exit(1) from None
-        except sqlite3.DatabaseError as exc:  # damage found only when a query reads a bad page
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
-                raise
-            from qa.index.layout import IndexLayout, find_index_dir
-            from qa.index.store import damaged_database
-
-            index_dir = find_index_dir(kwargs.get("index_dir"))
-            _error_line(damaged_database(IndexLayout(index_dir).db, exc))
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            err.print("Interrupted; the index is as it was before this run.")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-
-
-def _error_line(exc: QAError) -> None:
-    err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
 
 
 @app.command(cls=IndexCommand)
@@ -185,7 +125,7 @@ def index(
     from qa.ingest.fields import parse_fields_option
     from qa.ingest.readers import ReadOptions
 
-    options = ReadOptions(fields=parse_fields_option(fields) if fields else {}, note=_note)
+    options = ReadOptions(fields=parse_fields_option(fields) if fields else {}, note=note)
     embedding = _embedding(device, ray, ray_workers, batch_size)
     index_dir = find_index_dir(index_dir)
     with RichProgress(err) as progress:
@@ -236,13 +176,13 @@ def _print_batches(batches: Any, index_dir: Path) -> None:
                 r = batch.report
                 if batch.first:
                     out.print(_report_line(r, index_dir), soft_wrap=True)
-                    _note("watching for changes; Ctrl-C stops")
+                    note("watching for changes; Ctrl-C stops")
                 elif batch.changed:
                     out.print(f"{time.strftime('%H:%M:%S')} {len(r.added)} added, {len(r.updated)} "
                               f"updated, {len(r.removed)} removed; {r.embedded} passages embedded; now "
                               f"{r.articles} articles, {r.passages} passages ({r.seconds:.1f} s)", soft_wrap=True)
                 if batch.waiting:
-                    _note(f"{len(batch.waiting)} file(s) still being written; indexed in a later batch")
+                    note(f"{len(batch.waiting)} file(s) still being written; indexed in a later batch")
     except KeyboardInterrupt:
         err.print("Stopped watching; every finished batch is in the index (the next `qa index` "
                   "indexes the rest).")
@@ -263,29 +203,6 @@ def _report_line(report: IndexReport, index_dir: Path) -> str:
         f"{report.embedded} passages embedded, {report.reused} reused; "
         f"now {report.articles} articles, {report.passages} passages ({report.seconds:.1f} s)"
     )
-
-
-Outlet = Annotated[
-    Optional[list[str]],
-    typer.Option("--outlet", help="Only these outlets (exact, any case; repeatable).", rich_help_panel="Scope"),
-]
-Author = Annotated[Optional[str], typer.Option("--author", help="Byline contains this text.", rich_help_panel="Scope")]
-Title = Annotated[Optional[str], typer.Option("--title", help="Title contains this text.", rich_help_panel="Scope")]
-Since = Annotated[
-    Optional[str],
-    typer.Option("--since", help="From this date on: YYYY, YYYY-MM or YYYY-MM-DD.", rich_help_panel="Scope"),
-]
-Until = Annotated[
-    Optional[str],
-    typer.Option("--until", help="Up to this date, inclusive (2022 = through 2022-12-31).", rich_help_panel="Scope"),
-]
-PathGlob = Annotated[
-    Optional[list[str]],
-    typer.Option("--path", help="Source path glob as qa prints it, ** allowed (repeatable).", rich_help_panel="Scope"),
-]
-Undated = Annotated[
-    bool, typer.Option("--undated", help="Keep undated articles when filtering by date.", rich_help_panel="Scope")
-]
 
 
 @app.command()
@@ -330,7 +247,7 @@ def ask(
     from qa.search.searcher import Searcher
 
     scope = Filters.build(outlet, author, title, since, until, path, undated)
-    searcher = Searcher(find_index_dir(index_dir), model, notice=_notice)
+    searcher = Searcher(find_index_dir(index_dir), model, notice=notice)
     try:
         for q, filters in _questions(question, scope):
             answer = searcher.ask(
@@ -424,7 +341,7 @@ def quotes(
     if about is not None:
         from qa.search.searcher import Searcher
 
-        searcher = Searcher(index_dir, model, notice=_notice)
+        searcher = Searcher(index_dir, model, notice=notice)
         store = searcher.store
     else:
         store = Store.open(index_dir)
@@ -573,11 +490,8 @@ def bench(
         out.print(bench_to_text(rows))
 
 
-from qa.interfaces import cli_commands as _interfaces  # noqa: E402  (frameworks load inside each)
-
-app.command()(_interfaces.shell)
-app.command()(_interfaces.serve)
-app.command()(_interfaces.mcp)
+for _command in (cli_commands.shell, cli_commands.serve, cli_commands.mcp):
+    app.command()(_command)  # their frameworks load inside each, when it runs
 
 
 def vectors_line(index_dir: Path) -> str:
@@ -593,14 +507,6 @@ def vectors_line(index_dir: Path) -> str:
         return engine + ("vectors: " + VectorPlan.from_info(info).summary() if info else "vectors: none yet")
     except (KeyError, TypeError, ValueError):
         return engine + "vectors: unknown"
-
-
-def _note(message: str) -> None:
-    err.print(f"[dim]{escape(message)}[/dim]", soft_wrap=True)
-
-
-def _notice(message: str) -> None:
-    err.print(f"[yellow]notice:[/yellow] {message}", soft_wrap=True)
 
 
 def main() -> None:

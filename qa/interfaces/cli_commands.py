@@ -1,17 +1,19 @@
 """The `qa shell`, `qa serve` and `qa mcp` commands, ready for ``app.command()(...)``.
 
-Registered at the end of ``qa/cli/app.py``. Each command imports its framework (prompt_toolkit,
-FastAPI/uvicorn, mcp) only when it runs, so `qa --help` and `qa ask` never load them.
+``qa/cli/app.py`` registers them with the other commands. Each command imports its framework
+(prompt_toolkit, FastAPI/uvicorn, mcp) only when it runs, so `qa --help` and `qa ask` never load
+them.
 
-Until then (or for a test), ``python -m qa.interfaces.cli_commands shell|serve|mcp ...`` runs
-them from a Typer app of their own.
+``python -m qa.interfaces.cli_commands shell|serve|mcp ...`` runs them from a Typer app of
+their own.
 """
 
 from typing import Annotated, Optional
 
 import typer
 
-from qa.cli.app import (
+from qa.cli.console import handle_errors, notice
+from qa.cli.options import (
     Author,
     IndexDir,
     Model,
@@ -21,14 +23,8 @@ from qa.cli.app import (
     Title,
     Undated,
     Until,
-    err,
-    handle_errors,
 )
 from qa.search.modes import Fusion, Mode
-
-
-def _notice(message: str) -> None:
-    err.print(f"[yellow]notice:[/yellow] {message}", soft_wrap=True, markup=True)
 
 
 @handle_errors
@@ -62,9 +58,9 @@ def shell(
              "until": until, "path": path, "undated": undated}
     settings = Settings(k, mode, fusion, {key: v for key, v in scope.items() if v})
     settings.filters()  # a malformed --since fails here, before the model loads
-    service = QAService(find_index_dir(index_dir), model, notice=_notice)
+    service = QAService(find_index_dir(index_dir), model, notice=notice)
     try:
-        run_shell(service, settings, Console(highlight=False), _notice)
+        run_shell(service, settings, Console(highlight=False), notice)
     finally:
         service.close()
 
@@ -99,7 +95,7 @@ def serve(
 
     check_bind(host, token)  # before loading anything
     settings = ServerSettings(find_index_dir(index_dir), model, token or None, host, workers)
-    run_server(settings, port, _notice)
+    run_server(settings, port, notice)
 
 
 @handle_errors
