@@ -7,13 +7,12 @@ index, so only the driver needs to see the files.
 
 ray is imported inside functions only: importing this module, ``qa --help`` and every run
 without ``--ray`` stay free of it. :func:`check_address` uses sockets only, so the CLI can refuse
-an unreachable cluster in one line before anything else happens.
+an unreachable cluster in one line before anything else happens; :func:`probe_cluster` then
+checks that a Ray head node answers there, before :mod:`qa.embed.ray_cluster` joins it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import re
 import socket
@@ -29,6 +28,7 @@ import numpy as np
 
 from qa.embed.devices import Device, parse_device, resolve_device
 from qa.embed.model import ModelRef
+from qa.embed.ray_cluster import HINT, connect, pick_device, quiet_ray_data
 from qa.errors import QAError
 
 DEFAULT_PORT = 6379  # Ray's GCS port on the head node
@@ -41,11 +41,6 @@ MAX_RESTARTS = 3  # a killed actor is restarted this often ...
 MAX_TASK_RETRIES = 3  # ... and its unfinished batches are sent again this often
 _CURRENT_CLUSTER = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
 
-_HINT = (
-    "Check the address (HOST:PORT of the head node's GCS, port 6379 by default; "
-    "ray://HOST:10001 for Ray Client), or run without --ray"
-)
-
 
 def ray_available() -> bool:
     """Whether the optional ``ray[data]`` extra is installed (without importing it)."""
@@ -54,18 +49,6 @@ def ray_available() -> bool:
     spec = importlib.util.find_spec("ray")  # finding "ray.data" would import ray itself
     roots = spec.submodule_search_locations if spec is not None else None
     return bool(roots) and any((Path(root) / "data" / "__init__.py").is_file() for root in roots)
-
-
-def _import_ray() -> Any:
-    try:
-        import ray
-        import ray.data  # noqa: F401 - the extra must include Ray Data
-    except ImportError as exc:
-        raise QAError(
-            f"--ray needs the optional Ray extra ({exc})",
-            "Install it with `pip install 'qa[ray]'` (or `pip install 'ray[data]>=2.9'`)",
-        ) from None
-    return ray
 
 
 def resolve_address(address: str | None) -> str | None:
@@ -99,13 +82,13 @@ def _split_host_port(address: str) -> tuple[str, int]:
     client = address.startswith("ray://")
     rest = address[len("ray://") :] if client else address
     if "://" in rest or not rest or any(c.isspace() for c in rest):
-        raise QAError(f"--ray: {address!r} is not a Ray address", _HINT)
+        raise QAError(f"--ray: {address!r} is not a Ray address", HINT)
     host, sep, port_text = rest.rpartition(":")
     if not sep:
         host, port_text = rest, str(CLIENT_PORT if client else DEFAULT_PORT)
     host = host.strip("[]")  # [::1]:6379
     if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise QAError(f"--ray: {address!r} is not HOST:PORT", _HINT)
+        raise QAError(f"--ray: {address!r} is not HOST:PORT", HINT)
     return host, int(port_text)
 
 
@@ -128,7 +111,7 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> st
             pass
     except OSError as exc:
         reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-        raise QAError(f"cannot reach the Ray cluster at {resolved}: {reason}", _HINT) from None
+        raise QAError(f"cannot reach the Ray cluster at {resolved}: {reason}", HINT) from None
     return resolved
 
 
@@ -159,10 +142,10 @@ def probe_cluster(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
         raise QAError(
             f"no Ray cluster answered at {address} within {timeout:.0f} s "
             "(something listens there, but not a Ray head node)",
-            _HINT,
+            HINT,
         ) from None
     if done.returncode != 0:
-        raise QAError(f"cannot join the Ray cluster at {address}: {_last_error(done.stderr)}", _HINT)
+        raise QAError(f"cannot join the Ray cluster at {address}: {_last_error(done.stderr)}", HINT)
 
 
 def _last_error(stderr: str) -> str:
@@ -171,75 +154,6 @@ def _last_error(stderr: str) -> str:
     errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line)]
     chosen = errors[-1] if errors else (lines[-1] if lines else "the probe process failed")
     return chosen[:300]
-
-
-def connect(address: str | None) -> tuple[Any, bool]:
-    """``ray.init``: join ``address`` (already checked) or start a quiet local instance.
-
-    Returns:
-        (the ray module, whether this call ran ``ray.init``: then ``ray.shutdown`` is ours).
-
-    Raises:
-        QAError: ray is missing, or the cluster refused us (version mismatch, not Ray, ...).
-    """
-    ray = _import_ray()
-    if ray.is_initialized():
-        return ray, False
-    common: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
-    # Ray's C++ core logs warnings straight to stderr (e.g. about actor constructor arguments
-    # in the object store); the CLI reports failures itself, in one line.
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
-    try:
-        if address is None:
-            with _stderr_silenced():
-                ray.init(num_cpus=_machine_cpus(), include_dashboard=False, **common)
-            return ray, True
-        probe_cluster(address)
-        env = {"py_modules": [str(Path(__file__).resolve().parents[1])]}  # ship qa itself
-        with _stderr_silenced():
-            ray.init(address=address, runtime_env=env, **common)
-    except QAError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - ray raises many types; the user needs one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        where = "start a local Ray instance" if address is None else f"join the Ray cluster at {address}"
-        raise QAError(f"cannot {where}: {first}", _HINT) from None
-    return ray, True
-
-
-@contextlib.contextmanager
-def _stderr_silenced() -> Iterator[None]:
-    """File descriptor 2 to /dev/null for a moment: ``ray.init``'s C++ start-up lines (and the
-    local instance's processes, which inherit it) do not reach the terminal. Python errors
-    still surface as exceptions."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _machine_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
-
-
-def _quiet_ray_data(ray: Any) -> None:
-    """No progress bars or execution banners from Ray Data on the CLI's stderr."""
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.enable_operator_progress_bars = False
-    ctx.print_on_execution_start = False
-    ctx.verbose_stats_logs = False
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    # Ray Data's advice for small datasets ("won't fully utilize the available concurrency")
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"ray\.data\..*")
 
 
 class EmbedActor:
@@ -361,11 +275,12 @@ class RayPassageEncoder:
         self.workers = workers
         self.precision = precision
         self.address = check_address(address)
-        self._ray, self._initialised_here = connect(self.address)
+        self._ray, self._initialised_here = connect(self.address, probe_cluster)
         try:
-            _quiet_ray_data(self._ray)
+            quiet_ray_data(self._ray)
             resources = self._ray.cluster_resources()
-            self.device = self._pick_device(choice, float(resources.get("GPU", 0)))
+            gpus = float(resources.get("GPU", 0))
+            self.device = pick_device(choice, gpus, workers, local=self.address is None)
             self.cpus_per_worker = cpus_per_worker or _share(float(resources.get("CPU", 1)), workers)
             self.batch_size = batch_size or (GPU_BATCH if self.device == "cuda" else DEFAULT_BATCH)
             self._blob = None if self.address is None else self._ray.put(_model_blob(model.path))
@@ -373,27 +288,6 @@ class RayPassageEncoder:
         except BaseException:
             self.close()
             raise
-
-    def _pick_device(self, choice: Device, gpus: float) -> str:
-        if choice is Device.CPU:
-            return "cpu"
-        if choice is Device.MPS:
-            if self.address is not None:
-                raise QAError("--device mps works with a local Ray instance only", "Use --device cpu or cuda")
-            return resolve_device(choice)
-        if choice is Device.AUTO:
-            return "cuda" if gpus >= 1 else "cpu"
-        if gpus < 1:
-            raise QAError(
-                "--device cuda: the Ray cluster has no GPUs",
-                "Add GPU nodes to the cluster, or use --device cpu or auto",
-            )
-        if self.workers > gpus:
-            raise QAError(
-                f"--device cuda: {self.workers} workers need {self.workers} GPUs; the cluster has {gpus:g}",
-                f"Use --ray-workers {int(gpus)} or fewer",
-            )
-        return "cuda"
 
     def stream(
         self, texts: list[str], spans: list[list[tuple[int, int]]]
