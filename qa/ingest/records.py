@@ -1,8 +1,10 @@
 """The reader for record dumps: JSONL/NDJSON (also gzipped), JSON, CSV/TSV and Parquet.
 
 Each record is one article. Files are streamed, never held whole: JSONL line by line, JSON
-arrays element by element (``raw_decode`` over a sliding buffer), CSV row by row, Parquet batch
-by batch. The field mapping is chosen once per file from the header or the first records
+arrays element by element (``raw_decode`` over a sliding buffer, :mod:`qa.ingest.json_records`),
+CSV row by row (:mod:`qa.ingest.csv_records`), Parquet batch by batch; this module opens the
+bytes (gzip capped, binary refused, the text encoding sniffed) and holds the size limits. The
+field mapping is chosen once per file from the header or the first records
 (:mod:`qa.ingest.fields`). ``Article.record`` is the JSONL line, the CSV/TSV/Parquet data row
 (header excluded, blank CSV lines not counted) or the JSON element, all 1-based.
 
@@ -13,28 +15,27 @@ file that cannot be read at all raises :class:`qa.errors.BadInputError`.
 from __future__ import annotations
 
 import codecs
-import collections
 import csv
 import io
 import itertools
 import json
 import os
-import re
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from qa.errors import BadInputError
 from qa.ingest.article import Article
+from qa.ingest.csv_records import csv_records
 from qa.ingest.fields import (
     choose_fields,
     describe_fields,
-    detect_fields,
     flatten,
     record_article,
     wanted_columns,
 )
 from qa.ingest.files import display_path
+from qa.ingest.json_records import JsonRecords, json_reason, json_type
 from qa.ingest.readers import ReadOptions, Warn
 
 __all__ = ["read"]
@@ -328,25 +329,12 @@ def _jsonl_records(handle: IO[bytes], problems: _Problems) -> Iterator[Row]:
         try:
             value = json.loads(text)
         except (ValueError, RecursionError) as exc:
-            problems.warn(number, f"malformed JSON ({_json_reason(exc)}); skipped")
+            problems.warn(number, f"malformed JSON ({json_reason(exc)}); skipped")
             continue
         if not isinstance(value, dict):
-            problems.warn(number, f"a JSON {_json_type(value)}, not an object; skipped")
+            problems.warn(number, f"a JSON {json_type(value)}, not an object; skipped")
             continue
         yield number, flatten(value)
-
-
-def _json_reason(exc: BaseException) -> str:
-    """A short reason for a JSON decoding failure."""
-    if isinstance(exc, json.JSONDecodeError):
-        return exc.msg
-    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-
-
-def _json_type(value: Any) -> str:
-    """JSON's name for the type of a decoded value."""
-    names = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -355,196 +343,8 @@ def _json_type(value: Any) -> str:
 def _json_rows(path: Path, problems: _Problems) -> Generator[Row, None, None]:
     """Records of a JSON file: an array, an object holding an array, one object, or a series."""
     with _open_text(path, problems) as handle:
-        yield from _guarded(_JsonRecords(handle, problems).records(), problems)
-
-
-class _Malformed(Exception):
-    """The JSON document is broken at ``line``."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
-
-
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
-class _JsonRecords:
-    """Incremental JSON: a sliding text buffer decoded value by value with ``raw_decode``."""
-
-    def __init__(self, handle: IO[str], problems: _Problems) -> None:
-        self._handle = handle
-        self._problems = problems
-        self._decoder = json.JSONDecoder()
-        self._buf = ""
-        self._pos = 0
-        self._line = 1
-        self._eof = False
-        self._last_size = 0
-
-    def records(self) -> Iterator[Row]:
-        """Every record of the document, numbered by element; stops at damage with a warning."""
-        try:
-            yield from self._document()
-        except _Malformed as exc:
-            self._problems.warn(exc.line, f"{exc.reason}; stopped reading here")
-
-    def _document(self) -> Iterator[Row]:
-        """Dispatch on the first character: '[' an array, '{' one or more objects."""
-        first = self._peek()
-        if first == "":
-            return
-        if first == "[":
-            yield from self._array(0)
-        elif first == "{":
-            yield from self._top_object()
-        else:
-            raise BadInputError(
-                f"{self._problems.name}: not a JSON array or object of records",
-                "A .json file must hold [ {...}, ... ] or {\"articles\": [ ... ]}",
-            )
-
-    # -- buffer
-
-    def _fill(self, size: int = 0) -> bool:
-        """Read more text (``size`` characters, default a chunk) into the buffer; False at end."""
-        if self._eof:
-            return False
-        chunk = self._handle.read(size or _CHUNK)
-        if not chunk:
-            self._eof = True
-            return False
-        self._buf = self._buf[self._pos :] + chunk
-        self._pos = 0
-        return True
-
-    def _advance(self, end: int) -> None:
-        """Move past ``buf[pos:end]``, counting its line breaks."""
-        self._line += self._buf.count("\n", self._pos, end)
-        self._pos = end
-
-    def _peek(self) -> str:
-        """The next non-blank character ('' at end of file), not consumed."""
-        while True:
-            match = _WHITESPACE.match(self._buf, self._pos)
-            self._advance(match.end() if match else self._pos)
-            if self._pos < len(self._buf):
-                return self._buf[self._pos]
-            if not self._fill():
-                return ""
-
-    def _expect(self, char: str) -> None:
-        """Consume ``char`` (after blanks) or fail as malformed."""
-        found = self._peek()
-        if found != char:
-            raise _Malformed(self._line, f"expected '{char}', found {found or 'end of file'!r}")
-        self._advance(self._pos + 1)
-
-    def _value(self) -> Any:
-        """Decode the next complete value, reading more text (doubling) until it is whole."""
-        self._peek()
-        while True:
-            try:
-                value, end = self._decoder.raw_decode(self._buf, self._pos)
-            except (ValueError, RecursionError) as exc:
-                if self._incomplete(exc) and self._more():
-                    continue
-                line = self._line
-                if isinstance(exc, json.JSONDecodeError):
-                    line += self._buf.count("\n", self._pos, exc.pos)
-                raise _Malformed(line, f"malformed JSON ({_json_reason(exc)})") from None
-            if end == len(self._buf) and self._more():
-                continue  # a number or literal may go on in the next chunk
-            self._last_size = end - self._pos
-            self._advance(end)
-            return value
-
-    def _incomplete(self, exc: BaseException) -> bool:
-        """Whether a decoding error may just mean the value goes on past the buffer."""
-        if not isinstance(exc, json.JSONDecodeError):
-            return False
-        return exc.msg.startswith("Unterminated string") or exc.pos >= len(self._buf) - 6
-
-    def _more(self) -> bool:
-        """Read as much again as is buffered; False at end of file."""
-        pending = len(self._buf) - self._pos
-        if pending > MAX_RECORD_BYTES:
-            raise _Malformed(self._line, f"a value longer than {MAX_RECORD_BYTES:,} characters")
-        return self._fill(max(_CHUNK, pending))
-
-    # -- structure
-
-    def _array(self, offset: int) -> Iterator[Row]:
-        """Records of an array; element n becomes record ``offset + n``."""
-        self._expect("[")
-        if self._peek() == "]":
-            self._advance(self._pos + 1)
-            return
-        for number in itertools.count(offset + 1):
-            self._peek()
-            line = self._line
-            yield from self._element(number, line, self._value())
-            separator = self._peek()
-            if separator == "]":
-                self._advance(self._pos + 1)
-                return
-            self._expect(",")
-
-    def _element(self, number: int, line: int, value: Any) -> Iterator[Row]:
-        """One record, or a warning for a non-object or over-long element."""
-        if self._last_size > MAX_RECORD_BYTES:
-            reason = f"longer than {MAX_RECORD_BYTES:,} characters"
-        elif isinstance(value, dict):
-            yield number, flatten(value)
-            return
-        else:
-            reason = f"is a JSON {_json_type(value)}, not an object"
-        self._problems.warn(line, f"element {number} {reason}; skipped")
-
-    def _top_object(self) -> Iterator[Row]:
-        """``{"articles": [...]}`` streams its first array of objects; a plain object is a record,
-        and further objects after it (concatenated JSON) are records too."""
-        line = self._line
-        self._expect("{")
-        fields: dict[str, Any] = {}
-        first = True
-        size = 0
-        while self._peek() != "}":
-            if not first:
-                self._expect(",")
-            first = False
-            key = self._value()
-            if not isinstance(key, str):
-                raise _Malformed(self._line, "expected an object key")
-            self._expect(":")
-            if self._peek() == "[" and self._after_bracket() == "{":
-                yield from self._array(0)
-                return
-            fields[key] = self._value()
-            size += self._last_size
-            if size > MAX_RECORD_BYTES:
-                raise _Malformed(line, f"an object longer than {MAX_RECORD_BYTES:,} characters")
-        self._advance(self._pos + 1)
-        self._last_size = 0
-        if [] in fields.values() and "text" not in detect_fields(list(flatten(fields))):
-            return  # {"articles": []}: a dump with no records
-        yield from self._element(1, line, fields)
-        for number in itertools.count(2):
-            if self._peek() == "":
-                return
-            line = self._line
-            yield from self._element(number, line, self._value())
-
-    def _after_bracket(self) -> str:
-        """The first non-blank character after the '[' at the read position, not consumed."""
-        while True:
-            match = _WHITESPACE.match(self._buf, self._pos + 1)
-            end = match.end() if match else self._pos + 1
-            if end < len(self._buf):
-                return self._buf[end]
-            if not self._fill(max(_CHUNK, len(self._buf) - self._pos)):
-                return ""
+        records = JsonRecords(handle, problems.name, problems.warn, _CHUNK, MAX_RECORD_BYTES)
+        yield from _guarded(records.records(), problems)
 
 
 # --------------------------------------------------------------------------- CSV / TSV
@@ -556,96 +356,10 @@ def _csv_rows(path: Path, problems: _Problems, delimiter: str) -> Generator[Row,
     csv.field_size_limit(MAX_RECORD_BYTES)
     try:
         with _open_text(path, problems) as handle:
-            yield from _guarded(_csv_records(handle, problems, delimiter), problems)
+            rows = csv_records(_lines(handle, problems), problems.name, problems.warn, delimiter)
+            yield from _guarded(rows, problems)
     finally:
         csv.field_size_limit(limit)
-
-
-class _Tape:
-    """Physical lines for the csv module that remembers the current row's lines, so that after a
-    broken row everything but its first line can be read again (one stray quote loses one line,
-    not the rest of the file). NULs are dropped; over-long lines skipped with a warning."""
-
-    def __init__(self, handle: IO[str], problems: _Problems) -> None:
-        self._lines = _lines(handle, problems)
-        self._replay: collections.deque[tuple[int, str]] = collections.deque()
-        self._row: list[tuple[int, str]] = []
-        self.line = 0
-
-    def __iter__(self) -> _Tape:
-        return self
-
-    def __next__(self) -> str:
-        number, line = self._replay.popleft() if self._replay else next(self._lines)
-        self._row.append((number, line))
-        self.line = number
-        return line.replace("\x00", "") if "\x00" in line else line
-
-    def peek(self) -> str | None:
-        """The next line without consuming it; None at the end."""
-        if not self._replay:
-            following = next(self._lines, None)
-            if following is None:
-                return None
-            self._replay.append(following)
-        return self._replay[0][1]
-
-    def start_row(self) -> int:
-        """Forget the last row's lines; the number of the next line."""
-        self._row.clear()
-        return self._replay[0][0] if self._replay else self.line + 1
-
-    def reread_after_first(self) -> None:
-        """Queue the current row's lines but its first to be read again."""
-        self._replay.extendleft(reversed(self._row[1:]))
-        self._row.clear()
-
-
-def _csv_records(handle: IO[str], problems: _Problems, delimiter: str) -> Iterator[Row]:
-    """Rows as dicts keyed by the header; a broken row or one of the wrong width is warned
-    about and skipped, and reading resumes at its second line."""
-    tape = _Tape(handle, problems)
-    first = tape.peek()
-    if first is None:
-        return
-    if delimiter == "," and "," not in first and ";" in first:
-        delimiter = ";"
-    reader = csv.reader(tape, delimiter=delimiter, strict=True)
-    header = _csv_header(reader, problems)
-    if header is None:
-        return
-    row_number = 0
-    while True:
-        start = tape.start_row()
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            row_number += 1
-            problems.warn(start, f"row {row_number}: broken CSV ({exc}); skipped")
-            tape.reread_after_first()
-            continue
-        if not cells:
-            continue
-        row_number += 1
-        if len(cells) != len(header):
-            width = f"{len(cells)} fields, the header has {len(header)}"
-            problems.warn(start, f"row {row_number}: {width}; skipped")
-            tape.reread_after_first()
-            continue
-        yield row_number, dict(zip(header, cells, strict=True))
-
-
-def _csv_header(reader: Any, problems: _Problems) -> list[str] | None:
-    """The header row with empty names filled in; None for a file with no rows."""
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise BadInputError(f"{problems.name}: unreadable CSV header ({exc})") from None
-    if header is None:
-        return None
-    return [name.strip() or f"column_{i}" for i, name in enumerate(header, 1)]
 
 
 # --------------------------------------------------------------------------- Parquet
