@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CORPUS = Path("/work/shared/corpora/bbc")
-CHUNK = 512  # as qa.index.indexer.CHUNK
+CHUNK = 512  # as qa.index.embedder.CHUNK
 
 
 def bbc_paragraphs(n: int | None, corpus: Path = CORPUS) -> list[str]:

@@ -1,55 +1,49 @@
 """`qa index`: files -> articles -> passages -> embeddings -> SQLite (+ derived FAISS, ONNX).
 
 Visible state changes in one SQLite transaction at the end, so an interrupted run leaves the
-previous index intact. Embeddings are cached by content as they are computed, so the next run
-resumes where the interrupted one stopped, and identical passages are embedded once.
+previous index intact. Embeddings are cached by content as they are computed (embedder.py), so
+the next run resumes where the interrupted one stopped, and identical passages are embedded
+once. The search backend's index, manifest.json and the query encoder follow (derived.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
-from qa.backends import BackendSpec, open_writer, parse_backend, recorded
-from qa.backends import token as backend_token
+from qa.backends import BackendSpec, parse_backend, recorded
 from qa.embed.factory import passage_encoder
 from qa.embed.model import HASHING, ModelRef, resolve_model
-from qa.embed.onnx_export import ENCODER_FILE
 from qa.errors import BadInputError, IndexError_
-from qa.index.layout import IndexLayout, read_manifest
+from qa.index.derived import (
+    backend_meta,
+    derived_current,
+    open_backend_writer,
+    peek_meta,
+    refresh_encoder,
+    write_derived,
+)
+from qa.index.embedder import Embedder, Meter, embedding_key
 from qa.index.lock import writer_lock
-from qa.index.store import NewArticle, NewPassage, Store, dumps_manifest
+from qa.index.store import NewArticle, NewPassage, Store
 from qa.index.index_types import IndexType
 from qa.index.duplicates import mark_duplicates
 from qa.index.vectors import stored_vectors
 from qa.ingest.article import Article
 from qa.ingest.files import discover, display_path, named_by
-from qa.ingest.passages import (
-    PACK_WORDS,
-    Passage,
-    make_passages,
-    split_sentences,
-    token_counter,
-)
+from qa.ingest.passages import Passage, make_passages, page_passages, token_counter
 from qa.ingest.readers import ReadOptions, reader_for
 from qa.quotes.indexing import attribution_current, mark_attributed, passage_quotes, refresh_quotes
 
 if TYPE_CHECKING:
     from qa.backends.base import BackendWriter
-    from qa.embed.passage_encoder import PassageEncoder
 
-CHUNK = 512  # passages per encode call / SQLite write
-RAY_FLUSH = 50_000  # passages per Ray run (each run starts an actor pool that loads the model)
 KEEP_PARSED_BYTES = 64 << 20  # changed files up to this size are parsed once and kept in memory
 
 
@@ -83,12 +77,9 @@ class Embedding:
         return passage_encoder(ref, device=resolve_device(self.device))
 
 
-class Progress(Protocol):
-    """What the indexer tells its caller while it works."""
+class Progress(Meter, Protocol):
+    """What the indexer tells its caller while it works: the embedding bar, and warnings."""
 
-    def start(self, total: int | None, description: str, unit: str = "passages") -> None: ...
-    def advance(self, n: int) -> None: ...
-    def stop(self) -> None: ...
     def warn(self, message: str) -> None: ...
 
 
@@ -222,14 +213,14 @@ def _run(
     writers = embedding.workers if embedding.ray is not None else 1
     spec = parse_backend(backend) if backend is not None else None
     # a named backend is reached (and checked) before anything is written
-    writer = _open_writer(spec, token, writers, _peek_meta(index_dir), rebuild) if spec else None
+    writer = open_backend_writer(spec, token, writers, peek_meta(index_dir), rebuild) if spec else None
     try:
         with writer_lock(index_dir):  # before opening: --rebuild may move a damaged database aside
             store = Store.create(index_dir, on_damaged=progress.warn if rebuild else None)
             try:
                 if spec is None:
                     spec = recorded(store.meta())
-                    writer = _open_writer(spec, token, writers, store.meta(), rebuild)
+                    writer = open_backend_writer(spec, token, writers, store.meta(), rebuild)
                 assert writer is not None
                 report = _index_locked(
                     store, model, progress, rebuild, collect, index_type, embedding, spec, writer
@@ -241,36 +232,6 @@ def _run(
             writer.close()
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _peek_meta(index_dir: Path) -> dict[str, str]:
-    """The catalogue's meta, read without writing anything ({} for a new or unusable index)."""
-    if not IndexLayout(index_dir).db.is_file():
-        return {}
-    try:
-        store = Store.open(index_dir)
-    except (IndexError_, OSError):
-        return {}
-    try:
-        return store.meta()
-    finally:
-        store.close()
-
-
-def _open_writer(
-    spec: BackendSpec, token: str | None, writers: int, meta: dict[str, str], rebuild: bool
-) -> BackendWriter:
-    if spec.kind == "local":
-        return open_writer(spec)
-    from qa.backends.milvus_writer import MilvusWriter
-
-    writer = MilvusWriter.connect(spec, backend_token(token), writers)
-    try:
-        writer.check(meta, rebuild)
-    except BaseException:
-        writer.close()
-        raise
-    return writer
 
 
 def _index_locked(
@@ -288,7 +249,7 @@ def _index_locked(
         )
     report = IndexReport(model=ref.name)
     jobs, report.removed = collect(store.file_hashes(), report)
-    embedder = _Embedder(store, ref, progress, embedding)
+    embedder = Embedder(store, ref, progress, embedding.open, ray=embedding.ray is not None)
     try:
         if jobs:
             _parse_and_embed(jobs, ref, embedder, report, progress)
@@ -298,12 +259,12 @@ def _index_locked(
     switched = recorded(meta) != spec
     changed = bool(jobs or report.removed or rebuild)
     if changed or switched:
-        _commit(store, ref, jobs, report.removed, rebuild, _backend_meta(meta, spec))
+        _commit(store, ref, jobs, report.removed, rebuild, backend_meta(meta, spec))
     refresh_quotes(store)  # an index attributed by older rules (or none) is brought up to date
-    if changed or switched or not _derived_current(store, writer):  # a killed run may have committed, not written
-        _write_derived(store, index_type, progress.warn, writer, update=not rebuild)
+    if changed or switched or not derived_current(store, writer):  # a killed run may have committed, not written
+        write_derived(store, index_type, progress.warn, writer, update=not rebuild)
     _mark_duplicates(store, progress, writer)
-    loaded_for_export = _refresh_encoder(store.index_dir, ref, embedder.encoder, progress)
+    loaded_for_export = refresh_encoder(store.index_dir, ref, embedder.encoder, progress.warn)
     report.model_loaded = embedder.encoder is not None or loaded_for_export
     report.embedded = embedder.embedded
     report.articles, report.passages = store.counts()
@@ -345,7 +306,7 @@ def file_sha256(path: str) -> tuple[str, int]:
 
 
 def _parse_and_embed(
-    jobs: list[_Job], ref: ModelRef, embedder: _Embedder, report: IndexReport, progress: Progress
+    jobs: list[_Job], ref: ModelRef, embedder: Embedder, report: IndexReport, progress: Progress
 ) -> None:
     """Read every job's articles, cut passages and embed what the cache lacks.
 
@@ -406,40 +367,11 @@ def article_passages(
     first = 0
     for page, group in itertools.groupby(article.pages):
         size = len(list(group))
-        for p in _page_passages(article.paragraphs[first : first + size], count, budget):
+        for p in page_passages(article.paragraphs[first : first + size], count, budget):
             end = p.paragraph_end + first if p.paragraph_end is not None else None
             out.append(replace(p, paragraph=p.paragraph + first, paragraph_end=end, page=page))
         first += size
     return out
-
-
-def _page_passages(
-    paragraphs: list[str], count: Callable[[list[str]], list[int]], budget: int
-) -> list[Passage]:
-    """One page's passages, keeping the short unpunctuated lines that end a page.
-
-    ``make_passages`` holds such lines back as headings for the paragraph that follows; at the
-    end of its input none follows and they were lost, which packing page by page made happen at
-    every page end (a heading whose text is on the next page, a table's last rows). They join
-    the page's last passage when it has room, else become a passage of their own.
-    """
-    passages = make_passages(paragraphs, count, budget)
-    covered = max((p.paragraph_end or p.paragraph for p in passages), default=0)
-    rest = [(n, text) for n, text in enumerate(paragraphs, start=1) if n > covered and text.strip()]
-    if not rest:
-        return passages
-    tail = "\n".join(text.strip() for _, text in rest)
-    if passages:
-        last = passages[-1]
-        joined = f"{last.text}\n{tail}"
-        if len(joined.split()) <= PACK_WORDS and count([joined])[0] <= budget:
-            passages[-1] = replace(last, text=joined, paragraph_end=rest[-1][0])
-            return passages
-    offset = rest[0][0] - 1
-    for p in make_passages([text for _, text in rest], count, budget, pack_words=0):
-        end = p.paragraph_end + offset if p.paragraph_end is not None else None
-        passages.append(replace(p, paragraph=p.paragraph + offset, paragraph_end=end))
-    return passages
 
 
 def _token_counter(ref: ModelRef) -> Callable[[list[str]], list[int]]:
@@ -449,145 +381,6 @@ def _token_counter(ref: ModelRef) -> Callable[[list[str]], list[int]]:
 
     tokenizer = AutoTokenizer.from_pretrained(str(ref.path))
     return lambda texts: [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-
-
-def embedding_key(model: str, text: str) -> bytes:
-    """Content key of a passage's embedding: the model and the exact text."""
-    return hashlib.sha256(f"{model}\0{text}".encode()).digest()
-
-
-class _Embedder:
-    """Embeds passage texts the cache lacks, in chunks, as they arrive.
-
-    The model is loaded on the first text that needs it; SQLite writes of one chunk overlap the
-    encoding of the next.
-    """
-
-    def __init__(
-        self, store: Store, ref: ModelRef, progress: Progress, embedding: Embedding
-    ) -> None:
-        self.store, self.ref, self.progress = store, ref, progress
-        self.embedding = embedding
-        # a Ray pool starts per call: hand it large pieces
-        self.flush_at = RAY_FLUSH if embedding.ray is not None else 4 * CHUNK
-        self.encoder: Any = None
-        self.given = 0
-        self.embedded = 0
-        self._seen: set[bytes] = set()
-        self._pending: dict[bytes, str] = {}
-        self._writer = ThreadPoolExecutor(max_workers=1)
-        self._write: Future[None] | None = None
-        self._started = False
-
-    def start(self, texts: list[str] | None) -> None:
-        """Begin; with all ``texts`` known up front the progress bar gets a total."""
-        if texts is None:
-            return
-        self.add(texts, flush=False)
-        if self._pending:
-            self.progress.start(len(self._pending), "Embedding passages")
-            self._started = True
-        self._flush_all()
-
-    def add(self, texts: list[str], flush: bool = True) -> None:
-        for text in texts:
-            self.given += 1
-            key = embedding_key(self.ref.name, text)
-            if key not in self._seen:
-                self._seen.add(key)
-                self._pending[key] = text
-        if len(self._pending) >= self.flush_at and flush:
-            self._flush_all()
-
-    def finish(self) -> None:
-        self._flush_all()
-        if self._write is not None:
-            self._write.result()
-        self._writer.shutdown()
-        self.progress.stop()
-
-    def close(self) -> None:
-        """Release the encoder's resources (a Ray instance started here is shut down)."""
-        close = getattr(self.encoder, "close", None)
-        if close is not None:
-            close()
-
-    def _flush_all(self) -> None:
-        if not self._pending:
-            return
-        cached = self.store.known_embeddings(self._pending)
-        missing = sorted((k for k in self._pending if k not in cached), key=lambda k: len(self._pending[k]))
-        texts = self._pending
-        self._pending = {}
-        if not missing:
-            return
-        if self.encoder is None:
-            self.encoder = self.embedding.open(self.ref)
-            if not self._started:
-                self.progress.start(None, "Embedding passages")
-                self._started = True
-        if hasattr(self.encoder, "stream"):
-            batches: Iterable[list[Row]] = _streamed_rows(self.encoder, missing, texts, self.progress)
-        else:
-            batches = (
-                _encode_rows(self.encoder, [texts[k] for k in keys], keys, self.progress)
-                for keys in (missing[i : i + CHUNK] for i in range(0, len(missing), CHUNK))
-            )
-        for rows in batches:
-            if self._write is not None:
-                self._write.result()
-            self._write = self._writer.submit(self.store.put_embeddings, rows)
-            self.embedded += len(rows)
-
-
-Row = tuple[bytes, np.ndarray, bytes, np.ndarray]  # text key, vector, spans, sentence vectors
-
-
-def _streamed_rows(
-    encoder: Any, keys: list[bytes], texts: dict[bytes, str], progress: Progress
-) -> Iterator[list[Row]]:
-    """Rows from an encoder that yields results as they arrive (Ray), in any order."""
-    spans = [split_sentences(texts[k]) for k in keys]
-    for positions, vectors, sentences in encoder.stream([texts[k] for k in keys], spans):
-        rows = [
-            (
-                keys[i],
-                np.asarray(vectors[j], dtype=np.float32),
-                np.asarray(spans[i], dtype=np.int32).reshape(-1, 2).tobytes(),
-                np.asarray(sentences[j], dtype=np.float32),
-            )
-            for j, i in enumerate(positions.tolist())
-        ]
-        progress.advance(len(rows))
-        yield rows
-
-
-def _encode_rows(
-    encoder: PassageEncoder, texts: list[str], keys: list[bytes], progress: Progress
-) -> list[Row]:
-    spans = [split_sentences(t) for t in texts]
-    encoded = encoder.encode(texts, spans, on_progress=progress.advance)
-    return [
-        (
-            key,
-            np.asarray(vector, dtype=np.float32),
-            np.asarray(span, dtype=np.int32).reshape(-1, 2).tobytes(),
-            np.asarray(sentences, dtype=np.float32),
-        )
-        for key, vector, span, sentences in zip(
-            keys, encoded.vectors, spans, encoded.sentence_vectors
-        )
-    ]
-
-
-def _backend_meta(meta: dict[str, str], spec: BackendSpec) -> dict[str, str]:
-    """The meta keys naming the search backend (and the catalogue, for a Milvus collection)."""
-    values = {"backend": spec.describe()}
-    if spec.kind != "local" or meta.get("catalogue"):  # kept through --rebuild's clear()
-        import uuid
-
-        values["catalogue"] = meta.get("catalogue") or uuid.uuid4().hex
-    return values
 
 
 def _commit(
@@ -638,25 +431,6 @@ def _new_article(article: Article, passages: list[Passage], model: str) -> NewAr
     )
 
 
-def _write_derived(
-    store: Store, index_type: IndexType | None, notice: Callable[[str], None],
-    writer: BackendWriter, update: bool = True,
-) -> None:
-    """The search backend's index (the FAISS file updated in place where it can be, built anew
-    on --rebuild; or the Milvus collection) and manifest.json."""
-    manifest: dict[str, Any] = store.manifest()
-    manifest["backend"] = store.meta().get("backend", "local")
-    if manifest["dimension"]:
-        previous = read_manifest(store.layout).get("vectors") if update else None
-        manifest["vectors"] = writer.sync(
-            store, int(manifest["dimension"]), index_type, previous, notice
-        )
-    target = store.layout.manifest
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(dumps_manifest(manifest), encoding="utf-8")
-    os.replace(tmp, target)
-
-
 def _mark_duplicates(store: Store, progress: Progress, writer: BackendWriter) -> None:
     """Near-duplicate groups for passages not yet checked (derived, resumable)."""
     dim = store.vector_dimension()
@@ -666,36 +440,3 @@ def _mark_duplicates(store: Store, progress: Progress, writer: BackendWriter) ->
     mark_duplicates(store, vectors, dim, lambda ids: stored_vectors(store, ids, dim))
 
 
-def _derived_current(store: Store, writer: BackendWriter) -> bool:
-    """Whether manifest.json and the backend's index match what the database holds."""
-    manifest = read_manifest(store.layout)
-    current = store.manifest()
-    return all(manifest.get(key) == value for key, value in current.items()) and (
-        not current["dimension"] or writer.current(store)
-    )
-
-
-def _refresh_encoder(
-    index_dir: Path, ref: ModelRef, encoder: PassageEncoder | None, progress: Progress
-) -> bool:
-    """Export the model to ONNX for fast queries when the index folder lacks a current copy.
-
-    Returns whether the model had to be loaded just for this.
-    """
-    folder = IndexLayout(index_dir).encoder_dir
-    try:
-        info = json.loads((folder / ENCODER_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        info = {}
-    if info.get("model") == ref.name and (
-        encoder is None or info.get("source_checksum") == ref.weights_checksum()
-    ):
-        return False
-    loaded = encoder is None
-    try:
-        if encoder is None:
-            encoder = passage_encoder(ref)
-        encoder.export_onnx(folder)
-    except Exception as exc:  # any model the exporter cannot handle: queries still work, slower
-        progress.warn(f"could not export a fast query encoder ({exc}); `qa ask` will be slower")
-    return loaded

@@ -3,17 +3,18 @@
 One passage per paragraph: tiny fragments (headings, captions, one-liners) are folded into a
 neighbour, and paragraphs over the token budget are split at sentence boundaries (then words,
 then characters). Every passage is made of verbatim slices of the input. Stdlib only: the
-token counter is injected (see :func:`token_counter`).
+token counter is injected (see :func:`token_counter`). A paged article (PDF) is packed page by
+page with :func:`page_passages`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-__all__ = ["Passage", "make_passages", "split_sentences", "token_counter"]
+__all__ = ["Passage", "make_passages", "page_passages", "split_sentences", "token_counter"]
 
 TokenCounter = Callable[[list[str]], list[int]]
 
@@ -402,3 +403,30 @@ def make_passages(paragraphs: list[str], count_tokens: TokenCounter,
     return [
         Passage(u.paragraph, u.text, u.end if u.end > u.paragraph else None) for u in fitting
     ]
+
+
+def page_passages(paragraphs: list[str], count: TokenCounter, budget: int) -> list[Passage]:
+    """One page's passages, keeping the short unpunctuated lines that end a page.
+
+    ``make_passages`` holds such lines back as headings for the paragraph that follows; at the
+    end of its input none follows and they were lost, which packing page by page made happen at
+    every page end (a heading whose text is on the next page, a table's last rows). They join
+    the page's last passage when it has room, else become a passage of their own.
+    """
+    passages = make_passages(paragraphs, count, budget)
+    covered = max((p.paragraph_end or p.paragraph for p in passages), default=0)
+    rest = [(n, text) for n, text in enumerate(paragraphs, start=1) if n > covered and text.strip()]
+    if not rest:
+        return passages
+    tail = "\n".join(text.strip() for _, text in rest)
+    if passages:
+        last = passages[-1]
+        joined = f"{last.text}\n{tail}"
+        if len(joined.split()) <= PACK_WORDS and count([joined])[0] <= budget:
+            passages[-1] = replace(last, text=joined, paragraph_end=rest[-1][0])
+            return passages
+    offset = rest[0][0] - 1
+    for p in make_passages([text for _, text in rest], count, budget, pack_words=0):
+        end = p.paragraph_end + offset if p.paragraph_end is not None else None
+        passages.append(replace(p, paragraph=p.paragraph + offset, paragraph_end=end))
+    return passages
