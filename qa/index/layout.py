@@ -7,7 +7,8 @@
       encoder/                  the model exported to ONNX for torch-free queries
       .lock                     held by a running `qa index`
 
-Every other module asks an :class:`IndexLayout` for these paths.
+Every other module asks an :class:`IndexLayout` for these paths; it also moves a damaged
+database aside (``qa index --rebuild``).
 """
 
 from __future__ import annotations
@@ -63,6 +64,21 @@ class IndexLayout:
 
     def db_side_file(self, suffix: str) -> Path:
         return self.root / f"{_DB}{suffix}"
+
+    def move_db_aside(self) -> Path:
+        """Rename an unusable database (and its WAL) out of the way; drop its derived files.
+
+        Returns where the database went.
+        """
+        aside = self.damaged_db()
+        os.replace(self.db, aside)
+        for suffix in ("-wal", "-shm"):
+            side = self.db_side_file(suffix)
+            if side.exists():
+                os.replace(side, self.damaged_db(suffix))
+        for derived in [*self.faiss_files().values(), self.manifest]:
+            derived.unlink(missing_ok=True)
+        return aside
 
     def holds_index(self) -> bool:
         return self.db.is_file()

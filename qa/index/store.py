@@ -1,32 +1,29 @@
-"""The index folder's source of truth: one SQLite database.
+"""The index folder's source of truth: one SQLite database (tables: schema.py).
 
-Tables: ``meta`` (format version, model, dimension, generation), ``articles`` (one per file,
-with its content hash), ``passages``, ``quotes`` (speech-reporting sentences of a passage with
-their speaker, see qa/quotes/), ``article_bands`` and ``passage_copies`` (copies of a
-story, see duplicates.py), ``embeddings`` (vectors keyed by the passage text's hash, so
-identical text is embedded once and an interrupted run resumes; stored compactly, see
-codecs.py), and the FTS5 table ``passages_fts``, an external-content index over the view
-``passages_fts_source`` (the text is stored once, in ``passages``). The FAISS file and
+:class:`Store` opens it (checking its format, moving a damaged one aside on --rebuild), reads
+articles and passages as rows to show, and writes what an index run changes in one
+transaction. Its methods over the embedding cache, the tables behind copies of a story and the
+FTS5 index live in embedding_cache.py, copy_tables.py and fts.py. The FAISS file and
 manifest.json are derived from it (see vectors.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import IndexError_, IndexMissingError
+from qa.index.copy_tables import CopyTables
+from qa.index.embedding_cache import EmbeddingCache
+from qa.index.fts import FullText
 from qa.index.layout import IndexLayout
+from qa.index.schema import SCHEMA, add_functions
 from qa.ingest.article import META_FIELDS, ArticleMeta
-from qa.ingest.files import display_path
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,73 +33,6 @@ FORMAT_VERSION = 3  # 3: float16/int8 vectors, external-content FTS5
 # An embeddings row is ~2.4 KB (4 sentences): one fits a 4 KB page, leaving a third of the file
 # empty; 16 KB pages hold six (1M passages: -0.6 GB), and reading 256 rows costs the same.
 PAGE_SIZE = 16384
-
-_META_COLUMNS = ", ".join(f"{name} TEXT" for name in META_FIELDS)  # one per ArticleMeta field
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    root TEXT NOT NULL,
-    sha256 TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS articles (
-    id INTEGER PRIMARY KEY,
-    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    record INTEGER,
-    {_META_COLUMNS}
-);
-CREATE INDEX IF NOT EXISTS articles_file ON articles(file_id, record);
-CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    paragraph INTEGER NOT NULL,
-    paragraph_end INTEGER,
-    page INTEGER,
-    text TEXT NOT NULL,
-    text_sha BLOB NOT NULL,
-    dup_of INTEGER
-);
-CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
-CREATE INDEX IF NOT EXISTS passages_sha ON passages(text_sha);
-CREATE INDEX IF NOT EXISTS passages_dup ON passages(dup_of) WHERE dup_of IS NOT NULL;
-CREATE TABLE IF NOT EXISTS article_bands (
-    key INTEGER NOT NULL,
-    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    PRIMARY KEY (key, article_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS article_bands_article ON article_bands(article_id);
-CREATE TABLE IF NOT EXISTS passage_copies (
-    passage_id INTEGER NOT NULL,
-    copy_id INTEGER NOT NULL,
-    overlap REAL NOT NULL,
-    PRIMARY KEY (passage_id, copy_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS passage_copies_copy ON passage_copies(copy_id);
-CREATE TABLE IF NOT EXISTS embeddings (
-    text_sha BLOB PRIMARY KEY,
-    vector BLOB NOT NULL,
-    spans BLOB NOT NULL,
-    sentence_vectors BLOB NOT NULL
-);
-CREATE VIEW IF NOT EXISTS passages_fts_source AS
-    SELECT p.id AS id, p.text AS text, coalesce(a.title, '') AS title
-    FROM passages p JOIN articles a ON a.id = p.article_id;
-CREATE TABLE IF NOT EXISTS quotes (
-    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
-    start_char INTEGER NOT NULL,
-    end_char INTEGER NOT NULL,
-    speaker TEXT NOT NULL,
-    kind TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS quotes_passage ON quotes(passage_id);
-CREATE INDEX IF NOT EXISTS quotes_speaker ON quotes(speaker COLLATE NOCASE);
-CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    text, title, content = 'passages_fts_source', content_rowid = 'id',
-    tokenize = 'porter unicode61 remove_diacritics 2'
-);
-"""
 
 _ARTICLE_COLUMNS = "a.id, f.path, a.record, " + ", ".join(f"a.{name}" for name in META_FIELDS)
 _ARTICLE_JOIN = "articles a JOIN files f ON f.id = a.file_id"
@@ -173,7 +103,7 @@ class NewArticle:
     passages: list[NewPassage]
 
 
-class Store:
+class Store(EmbeddingCache, CopyTables, FullText):
     """An open index database. Use :meth:`open` (read) or :meth:`create` (write)."""
 
     def __init__(self, conn: sqlite3.Connection, index_dir: Path) -> None:
@@ -214,11 +144,11 @@ class Store:
         except IndexError_ as exc:
             if on_damaged is None or not existed:
                 raise
-            aside = _move_aside(index_dir)
+            aside = IndexLayout(index_dir).move_db_aside()
             on_damaged(f"{exc.message}; moved it to {aside} and starting a new index")
             store = cls(_connect(IndexLayout(index_dir).db), index_dir)
         with store.transaction():
-            store.conn.executescript(_SCHEMA)
+            store.conn.executescript(SCHEMA)
             store.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),)
             )
@@ -333,14 +263,6 @@ class Store:
         passages = self.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         return articles, passages
 
-    def vector_dimension(self) -> int | None:
-        """Dimension of the stored passage vectors (None when there are none)."""
-        row = self.conn.execute(
-            "SELECT length(e.vector) FROM passages p "
-            "JOIN embeddings e ON e.text_sha = p.text_sha LIMIT 1"
-        ).fetchone()
-        return int(row[0]) // 2 if row else None  # float16 (codecs.py)
-
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         """The passages with these ids (with their article), by id."""
         from qa.index.codecs import decode_sentence_rows  # numpy: not for `qa sources`
@@ -364,50 +286,6 @@ class Store:
                 )
         return found
 
-    def sentence_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """The sentence vectors of these passages, by id: float32 (sentences, dim) arrays.
-
-        Passages without sentences (and ids not stored) are left out.
-        """
-        from qa.index.codecs import decode_sentence_rows
-
-        found: dict[int, np.ndarray] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            rows = self.conn.execute(
-                "SELECT p.id, length(e.spans) / 8, e.sentence_vectors FROM passages p "
-                "JOIN embeddings e ON e.text_sha = p.text_sha "
-                f"WHERE p.id IN ({','.join('?' * len(chunk))}) AND length(e.spans) > 0",
-                chunk,
-            ).fetchall()
-            found.update(zip((r[0] for r in rows), decode_sentence_rows([r[1:] for r in rows])))
-        return found
-
-    def passage_ids_after(self, last: int) -> list[int]:
-        """Ids of passages newer than ``last`` (ids only grow), in order."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT id FROM passages WHERE id > ? ORDER BY id", (last,)
-        )]
-
-    def passage_texts(self, ids: Sequence[int]) -> dict[int, tuple[int, str, int | None]]:
-        """(article id, text, duplicate group) of these passages, by id."""
-        found: dict[int, tuple[int, str, int | None]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            rows = self.conn.execute(
-                "SELECT id, article_id, text, dup_of FROM passages "
-                f"WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            found.update((r[0], (r[1], r[2], r[3])) for r in rows)
-        return found
-
-    def set_duplicate_groups(self, groups: dict[int, int]) -> None:
-        """Record passage -> duplicate group; call inside a transaction."""
-        self.conn.executemany(
-            "UPDATE passages SET dup_of = ? WHERE id = ?", [(g, p) for p, g in groups.items()]
-        )
-
     def copies(self, groups: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
         """Every passage of these duplicate groups: group -> [(passage id, paragraph, article)]."""
         found: dict[int, list[tuple[int, int, ArticleRow]]] = {}
@@ -423,57 +301,6 @@ class Store:
             for row in rows:
                 found.setdefault(row[0], []).append((row[1], row[2], ArticleRow.from_row(row[3:])))
         return found
-
-    def articles_after(self, last: int) -> list[int]:
-        """Ids of the articles whose passages are newer than passage ``last``, oldest first."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT article_id FROM passages WHERE id > ? GROUP BY article_id ORDER BY min(id)",
-            (last,),
-        )]
-
-    def article_texts(
-        self, article_ids: Sequence[int]
-    ) -> dict[int, list[tuple[int, str, int | None]]]:
-        """(passage id, text, duplicate group) of each passage of these articles, in order."""
-        found: dict[int, list[tuple[int, str, int | None]]] = {a: [] for a in article_ids}
-        for start in range(0, len(article_ids), 500):
-            chunk = list(article_ids[start : start + 500])
-            rows = self.conn.execute(
-                "SELECT article_id, id, text, dup_of FROM passages "
-                f"WHERE article_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
-                chunk,
-            )
-            for article, pid, text, dup_of in rows:
-                found[article].append((pid, text, dup_of))
-        return found
-
-    def band_articles(self, keys: Sequence[int], limit: int) -> list[int]:
-        """Up to ``limit`` articles sharing MinHash band keys with these, most shared first."""
-        if not keys:
-            return []
-        return [r[0] for r in self.conn.execute(
-            "SELECT article_id FROM article_bands "
-            f"WHERE key IN ({','.join('?' * len(keys))}) "
-            "GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT ?",
-            [*keys, limit],
-        )]
-
-    def add_bands(self, article_id: int, keys: Iterable[int]) -> None:
-        """Record an article's band keys; call inside a transaction."""
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO article_bands (key, article_id) VALUES (?, ?)",
-            [(key, article_id) for key in keys],
-        )
-
-    def add_copy_links(self, links: Iterable[tuple[int, int, float]]) -> None:
-        """Record (passage, copy, overlap) both ways; call inside a transaction."""
-        pairs = list(links)
-        rows = pairs + [(q, p, o) for p, q, o in pairs]
-        self.conn.executemany(
-            "INSERT INTO passage_copies (passage_id, copy_id, overlap) VALUES (?, ?, ?) "
-            "ON CONFLICT DO UPDATE SET overlap = max(overlap, excluded.overlap)",
-            rows,
-        )
 
     def copy_links(self, ids: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
         """The passages recorded as copies of these: id -> [(copy id, paragraph, article)]."""
@@ -500,83 +327,7 @@ class Store:
         )
         return [r[0] for r in rows]
 
-    def lexical(
-        self, match: str, limit: int, scope: Collection[int] | None = None
-    ) -> list[tuple[int, float]]:
-        """FTS5 BM25 search: (passage id, bm25 score, higher is better), best first.
-
-        ``scope``: only these passage ids compete; the best ``limit`` of the scope come back
-        however small it is. (FTS5 ranks every match to sort them anyway, so the scope is
-        applied while reading the ranked rows: cheaper than a rowid constraint, which makes
-        FTS5 look every scoped row up on its own.)
-        """
-        sql = "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score DESC"
-        if scope is None:
-            rows = self.conn.execute(sql + " LIMIT ?", (match, limit))
-            return [(int(rowid), float(score)) for rowid, score in rows]
-        wanted = scope if isinstance(scope, (set, frozenset)) else set(scope)
-        found: list[tuple[int, float]] = []
-        for rowid, score in self.conn.execute(sql, (match,)):
-            if rowid in wanted:
-                found.append((int(rowid), float(score)))
-                if len(found) == limit:
-                    break
-        return found
-
-    def document_frequency(self, word: str) -> int:
-        """How many passages contain this word, as the BM25 index tokenises it."""
-        row = self.conn.execute(
-            "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
-            ('"' + word.replace('"', '""') + '"',),
-        ).fetchone()
-        return int(row[0])
-
-    def mentions(self, word: str) -> bool:
-        """Whether any passage (or title) contains this word, as the BM25 index tokenises it."""
-        row = self.conn.execute(
-            "SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? LIMIT 1",
-            ('"' + word.replace('"', '""') + '"',),
-        ).fetchone()
-        return row is not None
-
-    def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[list[int], list[bytes]]]:
-        """(passage ids, float32 vector blobs) in batches, for building the FAISS index."""
-        cursor = self.conn.execute(
-            "SELECT p.id, e.vector FROM passages p JOIN embeddings e ON e.text_sha = p.text_sha "
-            "ORDER BY p.id"
-        )
-        while rows := cursor.fetchmany(batch):
-            yield [r[0] for r in rows], [r[1] for r in rows]
-
-    def known_embeddings(self, shas: Iterable[bytes]) -> set[bytes]:
-        """Which of these text hashes already have an embedding."""
-        found: set[bytes] = set()
-        shas = list(shas)
-        for start in range(0, len(shas), 500):
-            chunk = shas[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT text_sha FROM embeddings WHERE text_sha IN ({marks})", chunk
-            )
-            found.update(r[0] for r in rows)
-        return found
-
     # ---- writing -------------------------------------------------------------------------
-    def put_embeddings(self, rows: Sequence[tuple[bytes, Any, bytes, Any]]) -> None:
-        """Store (text_sha, vector, spans, sentence_vectors) rows in their own transaction.
-
-        ``vector``: float32 array (or its bytes); ``spans``: int32 (start, end) pairs as bytes;
-        ``sentence_vectors``: a float (sentences, dim) array (or float16 bytes). They are stored
-        compactly (codecs.py). Embeddings are a cache keyed by content: writing them never
-        changes what a search sees, so they are committed as they come and survive an
-        interrupted run.
-        """
-        from qa.index.codecs import encode_rows
-
-        encoded = encode_rows(rows)
-        with self.transaction():
-            self.conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", encoded)
-
     def delete_files(self, paths: Iterable[str]) -> None:
         """Remove these files with their articles, passages and FTS rows; call in a transaction."""
         for path in paths:
@@ -641,12 +392,6 @@ class Store:
             [(passage_id, *quote) for quote in quotes],
         )
 
-    def prune_embeddings(self) -> None:
-        """Drop cached embeddings no passage uses any more; call inside a transaction."""
-        self.conn.execute(
-            "DELETE FROM embeddings WHERE text_sha NOT IN (SELECT text_sha FROM passages)"
-        )
-
     def clear(self) -> None:
         """Empty the visible tables (for --rebuild); call inside a transaction.
 
@@ -679,21 +424,10 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.create_function("qa_path_matches", 2, _path_matches, deterministic=True)
+        add_functions(conn)
     except sqlite3.DatabaseError as exc:
         raise damaged_database(path, exc) from None
     return conn
-
-
-def _path_matches(path: str, pattern: str) -> bool:
-    """SQL ``qa_path_matches(path, regex)``: the regex against the path as qa prints it, or as stored."""
-    regex = _compiled(pattern)
-    return bool(regex.match(display_path(path)) or regex.match(path))
-
-
-@lru_cache(maxsize=64)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 def damaged_database(path: Path, detail: object) -> IndexError_:
@@ -702,20 +436,6 @@ def damaged_database(path: Path, detail: object) -> IndexError_:
         f"the index database {path} is damaged ({detail})",
         f"Rebuild it: `qa index --rebuild` (or delete {path.parent}/ and run `qa index`)",
     )
-
-
-def _move_aside(index_dir: Path) -> Path:
-    """Rename an unusable database (and its WAL) out of the way; drop its derived files."""
-    layout = IndexLayout(index_dir)
-    aside = layout.damaged_db()
-    os.replace(layout.db, aside)
-    for suffix in ("-wal", "-shm"):
-        side = layout.db_side_file(suffix)
-        if side.exists():
-            os.replace(side, layout.damaged_db(suffix))
-    for derived in [*layout.faiss_files().values(), layout.manifest]:
-        derived.unlink(missing_ok=True)
-    return aside
 
 
 def dumps_manifest(manifest: dict[str, object]) -> str:
