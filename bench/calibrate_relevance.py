@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.evaluation.questions import is_hit, load_questions  # noqa: E402
 from qa.index.vectors import stored_vectors  # noqa: E402
-from qa.search.answer import pick_sentence  # noqa: E402
+from qa.search import answer as answers  # noqa: E402
 from qa.search.relevance import (  # noqa: E402
     FEATURES, MODEL_FILE, QUESTION_INPUTS, features, question_signals, term_coverage,
 )  # noqa: E402
-from qa.search.searcher import Searcher  # noqa: E402
+from qa.search.searcher import Searcher, answer_passage  # noqa: E402
 from qa.search.terms import content_terms, stems_of  # noqa: E402
 
 K = 5
@@ -41,13 +41,14 @@ def hit_features(searcher: Searcher, question: str, hits) -> list[np.ndarray]:
     ids = np.asarray([h.passage_id for h in hits], dtype=np.int64)
     cos = stored_vectors(searcher.store, ids, searcher.dim) @ q if len(ids) else []
     rows = searcher.store.passages(ids.tolist())
+    question_ = answers.Question.of(question, terms)
+    passages = [answer_passage(rows[h.passage_id]) for h in hits]
+    weights = answers.rarity(passages, question_)
     out = []
-    for hit, c in zip(hits, cos):
-        row = rows[hit.passage_id]
-        spans = np.frombuffer(row.spans, dtype=np.int32).reshape(-1, 2)
-        sv = row.sentence_vectors
-        _, _, sent = pick_sentence(row.text, spans, sv, q, terms)
-        out.append(features(float(c), sent, term_coverage(stems_of(row.text), terms)))
+    for hit, c, passage in zip(hits, cos, passages):  # the sentence cosine as Searcher.ask has it
+        sent = answers.choose(question_, passage, q, weights).best_cosine
+        text = rows[hit.passage_id].text
+        out.append(features(float(c), sent, term_coverage(stems_of(text), terms)))
     return out, question_signals(question, terms, searcher.store.mentions)
 
 
