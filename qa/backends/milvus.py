@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.backends import BackendSpec
+from qa.backends.spec import BackendSpec
 from qa.backends.base import CatalogueReads, Ranked, Scope
 from qa.backends.milvus_expr import expression
 from qa.errors import BadInputError, IndexError_, QAError

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.backends import BackendSpec
+from qa.backends.spec import BackendSpec
 from qa.backends.milvus import (
     _PROP, LAYOUT, MAX_VARCHAR, _properties, _pymilvus, connect, lexical_text, mismatch,
 )
