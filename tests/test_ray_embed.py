@@ -131,6 +131,7 @@ def test_unreachable_address_fails_before_ray_is_imported() -> None:
 
 
 @needs_ray
+@pytest.mark.slow  # waits out the probe's 4 s timeout by design; the fast failures are above
 def test_a_silent_listener_is_given_up_on_within_the_timeout() -> None:
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
