@@ -289,6 +289,7 @@ def test_nbsp_and_unicode_spaces_normalised() -> None:
 # --------------------------------------------------------------------------- BBC corpus
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not BBC.is_dir(), reason="shared BBC corpus not available")
 def test_bbc_corpus_parses_and_no_junk_rule_fires() -> None:
     files = sorted(BBC.glob("*/*.txt"))

@@ -73,8 +73,14 @@ def test_pickle_patterns_catch_what_they_should():
     assert not any(p.search(good) for p in PICKLE_PATTERNS.values())
 
 
-def test_index_and_ask_work_with_network_impossible(seed_index_copy, tmp_path):
-    """Embedding (model load from the packaged weights) and asking (ONNX) never go online."""
+@pytest.mark.parametrize("index", [
+    "seed_index_copy",  # the hashing test embedder: the CLI, store and search paths
+    pytest.param("real_seed_index_copy", marks=pytest.mark.slow),  # the packaged model's weights
+])
+def test_index_and_ask_work_with_network_impossible(index, request, tmp_path):
+    """Indexing (with the real index: the model loaded from the packaged weights) and asking
+    (ONNX) never go online."""
+    seed_index_copy = request.getfixturevalue(index)
     corpus = tmp_path / "news"
     corpus.mkdir()
     (corpus / "offline.txt").write_text(
