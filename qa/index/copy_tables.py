@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from qa.index.schema import in_chunks
+
 
 class CopyTables:
     """:class:`qa.index.store.Store`'s methods over the tables behind copies (a mixin)."""
@@ -25,13 +27,10 @@ class CopyTables:
     def passage_texts(self, ids: Sequence[int]) -> dict[int, tuple[int, str, int | None]]:
         """(article id, text, duplicate group) of these passages, by id."""
         found: dict[int, tuple[int, str, int | None]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            rows = self.conn.execute(
-                "SELECT id, article_id, text, dup_of FROM passages "
-                f"WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
+        for rows in in_chunks(
+            self.conn.execute, "SELECT id, article_id, text, dup_of FROM passages "
+            "WHERE id IN ({marks})", ids,
+        ):
             found.update((r[0], (r[1], r[2], r[3])) for r in rows)
         return found
 
@@ -53,13 +52,10 @@ class CopyTables:
     ) -> dict[int, list[tuple[int, str, int | None]]]:
         """(passage id, text, duplicate group) of each passage of these articles, in order."""
         found: dict[int, list[tuple[int, str, int | None]]] = {a: [] for a in article_ids}
-        for start in range(0, len(article_ids), 500):
-            chunk = list(article_ids[start : start + 500])
-            rows = self.conn.execute(
-                "SELECT article_id, id, text, dup_of FROM passages "
-                f"WHERE article_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
-                chunk,
-            )
+        for rows in in_chunks(
+            self.conn.execute, "SELECT article_id, id, text, dup_of FROM passages "
+            "WHERE article_id IN ({marks}) ORDER BY id", article_ids,
+        ):
             for article, pid, text, dup_of in rows:
                 found[article].append((pid, text, dup_of))
         return found

@@ -1,4 +1,4 @@
-"""The index database's tables, and the SQL function its scope queries call.
+"""The index database's tables, the SQL function its scope queries call, and ``in_chunks``.
 
 Tables: ``meta`` (format version, model, dimension, generation), ``files`` (path, content
 hash), ``articles`` (record and metadata), ``passages``, ``quotes`` (speech-reporting
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any
 
 from qa.ingest.article import META_FIELDS
 from qa.ingest.files import display_path
@@ -101,3 +103,19 @@ def _path_matches(path: str, pattern: str) -> bool:
 @lru_cache(maxsize=64)
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
+
+
+IN_CHUNK = 500  # ids bound per statement (SQLite allows 999 parameters in older builds)
+
+
+def in_chunks(
+    execute: Callable[[str, list[Any]], Iterable[tuple]], sql: str, ids: Sequence[Any],
+    size: int = IN_CHUNK,
+) -> Iterator[list[tuple]]:
+    """The rows of ``sql`` for these ids, a list per chunk of ``size`` ids: each ``{marks}`` in
+    ``sql`` becomes the chunk's placeholders (bound once per ``{marks}``)."""
+    times = sql.count("{marks}")
+    for start in range(0, len(ids), size):
+        chunk = list(ids[start : start + size])
+        marks = ",".join("?" * len(chunk))
+        yield list(execute(sql.replace("{marks}", marks), chunk * times))

@@ -22,7 +22,7 @@ from qa.index.copy_tables import CopyTables
 from qa.index.embedding_cache import EmbeddingCache
 from qa.index.fts import FullText
 from qa.index.layout import IndexLayout
-from qa.index.schema import SCHEMA, add_functions
+from qa.index.schema import SCHEMA, add_functions, in_chunks
 from qa.ingest.article import META_FIELDS, ArticleMeta
 
 if TYPE_CHECKING:
@@ -267,18 +267,16 @@ class Store(EmbeddingCache, CopyTables, FullText):
         """The passages with these ids (with their article), by id."""
         from qa.index.codecs import decode_sentence_rows  # numpy: not for `qa sources`
 
-        ids = list(ids)
         found: dict[int, PassageRow] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = self.conn.execute(
-                "SELECT p.id, p.paragraph, p.paragraph_end, p.page, p.text, e.spans, "
-                f"e.sentence_vectors, p.dup_of, {_ARTICLE_COLUMNS} "
-                f"FROM {_PASSAGE_JOIN} "
-                "JOIN embeddings e ON e.text_sha = p.text_sha "
-                f"WHERE p.id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall()
+        for rows in in_chunks(
+            self.conn.execute,
+            "SELECT p.id, p.paragraph, p.paragraph_end, p.page, p.text, e.spans, "
+            f"e.sentence_vectors, p.dup_of, {_ARTICLE_COLUMNS} "
+            f"FROM {_PASSAGE_JOIN} "
+            "JOIN embeddings e ON e.text_sha = p.text_sha "
+            "WHERE p.id IN ({marks})",
+            list(ids),
+        ):
             decoded = decode_sentence_rows([(len(row[5]) // 8, row[6]) for row in rows])
             for row, vectors in zip(rows, decoded):
                 found[row[0]] = PassageRow(
@@ -289,15 +287,13 @@ class Store(EmbeddingCache, CopyTables, FullText):
     def copies(self, groups: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
         """Every passage of these duplicate groups: group -> [(passage id, paragraph, article)]."""
         found: dict[int, list[tuple[int, int, ArticleRow]]] = {}
-        for start in range(0, len(groups), 400):
-            chunk = list(groups[start : start + 400])
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT coalesce(p.dup_of, p.id), p.id, p.paragraph, {_ARTICLE_COLUMNS} "
-                f"FROM {_PASSAGE_JOIN} WHERE p.dup_of IN ({marks}) OR p.id IN ({marks}) "
-                "ORDER BY p.id",
-                chunk + chunk,
-            )
+        for rows in in_chunks(
+            self.conn.execute,
+            f"SELECT coalesce(p.dup_of, p.id), p.id, p.paragraph, {_ARTICLE_COLUMNS} "
+            f"FROM {_PASSAGE_JOIN} WHERE p.dup_of IN ({{marks}}) OR p.id IN ({{marks}}) "
+            "ORDER BY p.id",
+            groups, size=400,  # each bound twice
+        ):
             for row in rows:
                 found.setdefault(row[0], []).append((row[1], row[2], ArticleRow.from_row(row[3:])))
         return found
@@ -305,15 +301,14 @@ class Store(EmbeddingCache, CopyTables, FullText):
     def copy_links(self, ids: Sequence[int]) -> dict[int, list[tuple[int, int, ArticleRow]]]:
         """The passages recorded as copies of these: id -> [(copy id, paragraph, article)]."""
         found: dict[int, list[tuple[int, int, ArticleRow]]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            rows = self.conn.execute(
-                f"SELECT c.passage_id, p.id, p.paragraph, {_ARTICLE_COLUMNS} "
-                f"FROM {_PASSAGE_JOIN} JOIN passage_copies c ON c.copy_id = p.id "
-                f"WHERE c.passage_id IN ({','.join('?' * len(chunk))}) "
-                "ORDER BY c.passage_id, c.overlap DESC, p.id",
-                chunk,
-            )
+        for rows in in_chunks(
+            self.conn.execute,
+            f"SELECT c.passage_id, p.id, p.paragraph, {_ARTICLE_COLUMNS} "
+            f"FROM {_PASSAGE_JOIN} JOIN passage_copies c ON c.copy_id = p.id "
+            "WHERE c.passage_id IN ({marks}) "
+            "ORDER BY c.passage_id, c.overlap DESC, p.id",
+            ids,
+        ):
             for row in rows:
                 found.setdefault(row[0], []).append((row[1], row[2], ArticleRow.from_row(row[3:])))
         return found

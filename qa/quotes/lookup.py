@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from qa.index.schema import in_chunks
 from qa.index.store import QuoteRow, Store
 
 
@@ -40,13 +41,10 @@ class QuoteLookup:
     def of_passages(self, ids: list[int]) -> dict[int, list[QuoteRow]]:
         """passage id -> its quotes (start, end, speaker, kind)."""
         found: dict[int, list[QuoteRow]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = self._rows(
-                "SELECT passage_id, start_char, end_char, speaker, kind FROM quotes "
-                f"WHERE passage_id IN ({','.join('?' * len(chunk))}) ORDER BY passage_id, start_char",
-                chunk,
-            )
+        for rows in in_chunks(
+            self._rows, "SELECT passage_id, start_char, end_char, speaker, kind FROM quotes "
+            "WHERE passage_id IN ({marks}) ORDER BY passage_id, start_char", ids,
+        ):
             for pid, s, e, speaker, kind in rows:
                 found.setdefault(pid, []).append((s, e, speaker, kind))
         return found
