@@ -200,12 +200,9 @@ def _speech_frame(tokens: list[str]) -> tuple[Mention | None, bool]:
 def _verb_frame(tokens: list[str], lower: list[str], first: int) -> Mention | None:
     for v in range(first, len(lower)):
         if lower[v] in PARTICIPLES and v > 0 and lower[v - 1] not in PASSIVE:
-            head = lower[v - 1]  # "despite Mr Flight's allies saying ...": the noun before it
-            if v > 1 and "quoted" not in lower[max(0, v - 8):v] and (head in GROUP_NOUNS or head.rstrip("s") in GROUP_NOUNS
-                          or (is_cap(tokens[v - 1]) and tokens[v - 1][0].isalpha())):
-                subject = _np_ending(tokens, lower, v - 1)
-                if subject is not None:
-                    return subject
+            subject = _participle_subject(tokens, lower, v)
+            if subject is not None:
+                return subject
             continue
         if v and lower[v - 1] in NEGATIONS:
             continue  # "did not comment", "never said": no speech reported
@@ -220,6 +217,19 @@ def _verb_frame(tokens: list[str], lower: list[str], first: int) -> Mention | No
         subject = _subject_before(tokens, lower, v) or _inverted(tokens, lower, v)
         if subject is not None:
             return subject
+    return None
+
+
+def _participle_subject(tokens: list[str], lower: list[str], v: int) -> Mention | None:
+    """'despite Mr Flight's allies saying ...': the noun right before a participle speaks
+    (not in '... was quoted in the Herald newspaper saying', whose speaker comes first)."""
+    head = lower[v - 1]
+    if v < 2 or "quoted" in lower[max(0, v - 8) : v]:
+        return None
+    if head in GROUP_NOUNS or head.rstrip("s") in GROUP_NOUNS or (
+        is_cap(tokens[v - 1]) and tokens[v - 1][0].isalpha()
+    ):
+        return _np_ending(tokens, lower, v - 1)
     return None
 
 
