@@ -35,7 +35,9 @@ def _missing() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+# an end-to-end check (browser start-up included): the slow suite; tests/test_server.py covers
+# the page and its API in the fast one
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(_missing() is not None, reason=str(_missing()))]
 
 
 @pytest.fixture(scope="module")
