@@ -83,6 +83,20 @@ def test_the_expected_kind_of_answer_picks_the_sentence_that_holds_it():
     assert text[choice.start:choice.end] == "More than 100,000 soldiers are there."
 
 
+def test_what_did_x_say_without_a_topic_answers_with_xs_sentence():
+    text = "Russia has warned of no progress. Sanctions will follow an attack, Ann Berg warned. Talks go on."
+    q = "what did Berg warn"
+    question = A.Question.of(q, content_terms(q))
+    passage = A.Passage(text, _passage(text).spans, _passage(text).vectors, 1,
+                        [None, "Ann Berg", None])
+    lean = _only("first_in_passage")  # a model that, alone, prefers the opening sentence
+    plain = A.choose(question, passage, np.eye(4, dtype=np.float32)[0], {}, answer_model=lean)
+    assert text[plain.start:plain.end] == "Russia has warned of no progress."
+    theirs = A.choose(question, passage, np.eye(4, dtype=np.float32)[0], {}, speaker="Ann Berg",
+                      answer_model=lean, speaker_only=True)
+    assert text[theirs.start:theirs.end] == "Sanctions will follow an attack, Ann Berg warned."
+
+
 def test_a_sentence_opening_with_a_pronoun_is_shown_with_the_one_before():
     text = "Peskov spoke to reporters on Tuesday. He said the tanks would burn. Nothing else came of it."
     passage = _passage(text)

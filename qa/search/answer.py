@@ -175,13 +175,24 @@ class Choice:
 def choose(
     question: Question, passage: Passage, query_vector: np.ndarray, weights: dict[str, float],
     speaker: str | None = None, answer_model: AnswerModel | None = None,
+    speaker_only: bool = False,
 ) -> Choice:
-    """The answer of ``passage``: its best sentence, widened as :func:`pick` says."""
+    """The answer of ``passage``: its best sentence, widened as :func:`pick` says.
+
+    ``speaker``: the person a "what did X say" question asks about, as this passage's quotes
+    name them (the model's speaker signal); ``speaker_only``: the question asks nothing but
+    what X said ("what did Blinken warn"), so the answer is one of X's sentences when the
+    passage has any."""
     if len(passage.spans) == 0:
         return Choice(0, len(passage.text), 0.0, 0)
     current = answer_model or model()
     x = features(question, passage, query_vector, weights, speaker)
-    chosen = pick(passage, current.scores(x), current.widen)
+    scores = current.scores(x)
+    if speaker_only and speaker is not None and passage.speakers is not None:
+        theirs = np.array([s == speaker for s in passage.speakers], dtype=bool)
+        if theirs.any():
+            scores = np.where(theirs, scores, -np.inf)
+    chosen = pick(passage, scores, current.widen)
     return Choice(chosen.start, chosen.end, float(x[:, 0].max()), chosen.sentence)
 
 

@@ -436,7 +436,8 @@ def _hits(
     weights = answers.rarity(passages, question)
     for (score, row), passage in zip(picked, passages):
         choice = answers.choose(question, passage, query_vector, weights,
-                                speaker=_asked_speaker(passage, asked))
+                                speaker=_asked_speaker(passage, asked),
+                                speaker_only=asked is not None and not asked[1].strip())
         article = row.article
         source = HitSource(
             display_path(article.path), article.record, row.paragraph, row.paragraph_end,
