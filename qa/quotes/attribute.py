@@ -72,7 +72,7 @@ class _Speakers:
         self.sentence = ""  # the sentence being resolved
         self.known_organisations: set[str] = set()
         # names of people: not organisations, and not shown to be places or things
-        self.people = {p.name for p in registry.people if registry.is_person(p.name)}
+        self.people = {p.name for p in registry.people if p.is_person}
 
     def resolve(self, mention: Mention) -> str | None:
         words = list(mention.words)
@@ -127,8 +127,7 @@ class _Speakers:
     def _in_sentence(self, pronoun: str) -> str | None:
         """'... after Biden distinguished himself after he claimed': a person the sentence
         names before the pronoun, of a compatible sex."""
-        at = re.search(rf"\b{pronoun}\b", self.sentence, flags=re.IGNORECASE)
-        head = self.sentence[: at.start()] if at else ""
+        head = self._before(pronoun)
         if re.fullmatch(r"[^,]*,\s*", head):
             return None  # "At a conference hosted by Gordon Brown, he said": the main clause's
         other = "m" if pronoun == "she" else "f"  # subject, not a name in the phrase before it
@@ -138,8 +137,7 @@ class _Speakers:
             if name not in self.people or (person and person.gender == other):
                 continue
             where = head.rfind(name.split()[-1])
-            words_before = head[:where].split()
-            if words_before and words_before[-1].lower() in PREPOSITIONS:
+            if _after_preposition(head, where):
                 continue  # "a speech by Blair": the object of a preposition is not a subject
             if best is None or where > best[0]:
                 best = (where, name)
@@ -147,16 +145,19 @@ class _Speakers:
 
     def _organisation_in_sentence(self) -> str | None:
         """'Qantas shares fell after it warned': a name before the pronoun, not a person's."""
-        at = re.search(r"\bit\b", self.sentence, flags=re.IGNORECASE)
-        head = self.sentence[: at.start()] if at else ""
+        head = self._before("it")
         for found in re.finditer(r"(?:[A-Z][\w&.'’-]*\s?)+", head):
-            words_before = head[: found.start()].split()
-            if words_before and words_before[-1].lower() in PREPOSITIONS:
+            if _after_preposition(head, found.start()):
                 continue  # "sent soldiers to Belarus"
             name = self.registry.resolve_name(found.group().split())
             if name and name not in self.people and name.split()[0].lower() not in STARTERS:
                 return name
         return None
+
+    def _before(self, pronoun: str) -> str:
+        """The current sentence up to the pronoun's first use (all of it when absent: none)."""
+        at = re.search(rf"\b{pronoun}\b", self.sentence, flags=re.IGNORECASE)
+        return self.sentence[: at.start()] if at else ""
 
     def _named_before(self, phrase: str) -> str | None:
         """The first name the article knows that the current sentence gives before ``phrase``."""
@@ -227,6 +228,12 @@ class _Speakers:
         if words & {"spokesman", "chairman"}:
             return "m"
         return None
+
+
+def _after_preposition(text: str, at: int) -> bool:
+    """Whether the word before position ``at`` of ``text`` is a preposition."""
+    words_before = text[:at].split()
+    return bool(words_before) and words_before[-1].lower() in PREPOSITIONS
 
 
 UNRESOLVED = frozenset(("he", "she"))  # what a FORWARD pronoun stays when no one is named

@@ -107,8 +107,8 @@ class Person:
     # seen as a person: a title or honorific with it, a common first name, or its surname
     # alone ("Peskov said")
     evidence: bool = False
-    # seen as a place or thing: after "the", "in" or "at" ("the Pinot Noir"), ending in a
-    # place word ("Downing Street"), or opening with a nationality ("German Pinot")
+    # seen as a place or thing: after "the", "in" or "at" ("the Pinot Noir"), or ending in
+    # a place word ("Downing Street")
     thing: bool = False
 
     def learn_gender(self, words: list[str]) -> None:
@@ -122,6 +122,14 @@ class Person:
             self.gender = self.gender or "f"
         elif self.parts and self.parts[0] in MALE_NAMES:
             self.evidence = True
+
+    @property
+    def is_person(self) -> bool:
+        """One a he/she may mean: not an organisation, not opening with a nationality
+        ("German Pinot"), and shown to be a person's or at least not a place or thing."""
+        if self.is_organisation or self.name.split()[0].lower() in DEMONYMS:
+            return False
+        return self.evidence or not self.thing
 
     @cached_property
     def is_organisation(self) -> bool:
@@ -224,7 +232,7 @@ class Registry:
         person.learn_gender(run)
         previous = words[i - 1].lower() if i else ""
         if (previous in ("the", "in", "at") or run[0].lower() == "the"
-                or name[-1].lower() in PLACE_WORDS or name[0].lower() in DEMONYMS):
+                or name[-1].lower() in PLACE_WORDS):
             person.thing = True
         if title:
             self._bind(" ".join(title), person)
@@ -286,17 +294,10 @@ class Registry:
                     continue
                 before = words[k - 1] if k else ""
                 after = words[k + 1] if k + 1 < len(words) else ""
-                capital_before = is_cap(before) and before[0].isalpha() and before.lower() not in STARTERS
-                if not capital_before and not (is_cap(after) and after[0].isalpha()):
+                named_before = (is_cap(before) and before[0].isalpha()
+                                and before.lower() not in STARTERS)
+                if not named_before and not (is_cap(after) and after[0].isalpha()):
                     person.evidence = True
-
-    def is_person(self, name: str) -> bool:
-        """A name a he/she may refer to: not an organisation, and shown to be a person's
-        or at least not shown to be a place or thing."""
-        person = self.person(name)
-        if person is None or person.is_organisation or person.name.split()[0].lower() in DEMONYMS:
-            return False
-        return person.evidence or not person.thing
 
     def mentioned_in(self, text: str) -> list[str]:
         """The people of the article whose surname (or full name) this text contains."""
@@ -322,8 +323,9 @@ class Registry:
 
     def resolve_name(self, words: list[str]) -> str | None:
         """A capitalised mention ('Peskov', 'Mr Peskov', 'Dmitry Peskov') -> its full name."""
-        words = [*words[:-1], clean(words[-1])] if words else []  # "the Pentagon's ... Office"
-        words = [w if w.endswith(("'s", "’s")) else clean(w) for w in words]
+        last = len(words) - 1  # a possessive inside keeps its 's ("the Pentagon's ... Office")
+        words = [w if i < last and w.endswith(("'s", "’s")) else clean(w)
+                 for i, w in enumerate(words)]
         honoured = any(w.lower().rstrip(".") in HONORIFICS for w in words[:2])
         title, name = split_title(strip_starters(words))
         name = strip_starters(name)
